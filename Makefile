@@ -1,0 +1,37 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+
+.PHONY: install run test test-unit openapi lint clean
+
+$(BIN)/fairpeer: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(BIN)/fairpeer
+
+install: $(BIN)/fairpeer
+
+## Run the service on the embedded default (SQLite file under ./instance, background work in-process).
+run: install
+	$(BIN)/fairpeer init
+	$(BIN)/fairpeer serve --port $(PORT)
+
+## Run every test: unit, integration (PostgreSQL, Redis, worker, beat) and browser.
+test: install
+	$(BIN)/python -m pytest
+
+test-unit: install
+	$(BIN)/python -m pytest tests/unit
+
+## Regenerate the committed OpenAPI document after changing the API.
+openapi: install
+	$(BIN)/fairpeer openapi > docs/openapi.json
+
+lint: install
+	$(BIN)/ruff check reviews workers calibration tests bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,10 @@
+"""Calibration of peer grades: pure numpy/scipy, no Flask, no database.
+
+The service and the workers feed these functions arrays loaded from the database and write the results back;
+nothing here imports them.
+"""
+
+from calibration.types import Fit, Grades
+from calibration.fitting import fit
+
+__all__ = ["Fit", "Grades", "fit"]

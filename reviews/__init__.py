@@ -1,0 +1,1 @@
+"""fairpeer's web service: the app factory, and one folder per feature."""

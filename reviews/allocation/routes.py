@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app
+
+from reviews.allocation import services
+from reviews.allocation.models import ReviewClaim
+from reviews.courses.services import get_assignment
+from reviews.kernel.api import Blueprint
+from reviews.kernel.auth import LEARNER, current_user, require_role
+from reviews.kernel.db import db
+from reviews.kernel.errors import not_found
+from reviews.kernel.idempotency import idempotent
+from reviews.kernel.ratelimit import claim_limit, limiter
+from reviews.kernel.schemas import ScoresField
+from reviews.moderation import services as moderation
+from reviews.moderation.schemas import REPORT_KINDS
+from reviews.submissions.services import file_json, files_of
+
+blp = Blueprint("allocation", __name__, url_prefix="/api", description="Review claims and reviews")
+
+
+class ReviewCreate(ma.Schema):
+    scores = ScoresField(required=True)
+    comments = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(validate=ma.validate.Length(max=20_000)), load_default=dict)
+    overall_comment = ma.fields.String(load_default="", validate=ma.validate.Length(max=50_000))
+
+
+class ClaimReport(ma.Schema):
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(REPORT_KINDS))
+    message = ma.fields.String(load_default="", validate=ma.validate.Length(max=20_000))
+
+
+def claim_json(outcome: services.ClaimOutcome, rubric: dict[str, Any]) -> dict[str, Any]:
+    """What a reviewer sees: the same keys, in the same order, for a peer's work and a staff sample."""
+    return {
+        "claim_id": outcome.claim.id,
+        "expires_at": outcome.claim.expires_at.isoformat(),
+        "rubric": rubric,
+        "item": {"text": outcome.submission.text, "files": [file_json(f) for f in files_of(db.session, outcome.submission.id)]},
+    }
+
+
+@blp.route("/assignments/<assignment_id>/review-claims", methods=["POST"])
+@limiter.limit(claim_limit)
+@idempotent
+@blp.response(201)
+def claim_review(assignment_id: str) -> Any:
+    """Claim the next item to review (learner); asking again while a claim is live returns that claim."""
+    caller = current_user()
+    assignment = get_assignment(db.session, assignment_id)
+    require_role(assignment.course_id, caller, (LEARNER,), "That assignment", "claim reviews")
+    outcome = services.claim_next_review(
+        db.session, assignment, caller, current_app.config["CLAIM_LEASE_MINUTES"], current_app.config["OVER_REVIEW_EXTRA"]
+    )
+    db.session.commit()
+    return claim_json(outcome, assignment.rubric), 201 if outcome.created else 200
+
+
+def _own_claim(claim_id: str) -> ReviewClaim:
+    caller = current_user()
+    claim = db.session.get(ReviewClaim, claim_id)
+    if claim is None or claim.reviewer_id != caller.id:
+        raise not_found("That claim")
+    return claim
+
+
+@blp.route("/review-claims/<claim_id>/review", methods=["POST"])
+@idempotent
+@blp.arguments(ReviewCreate)
+@blp.response(201)
+def submit_review(body: dict[str, Any], claim_id: str) -> Any:
+    """Send the review of a claimed item (the claimant)."""
+    claim = _own_claim(claim_id)
+    assignment = get_assignment(db.session, claim.assignment_id)
+    review = services.submit_review(db.session, claim, assignment, body)
+    db.session.commit()
+    return {"review_id": review.id}
+
+
+@blp.route("/review-claims/<claim_id>/reports", methods=["POST"])
+@idempotent
+@blp.arguments(ClaimReport)
+@blp.response(201)
+def report_claimed_item(body: dict[str, Any], claim_id: str) -> Any:
+    """Report the item of one's claim (plagiarism, junk, abuse...): opens a case for the mentors."""
+    claim = _own_claim(claim_id)
+    case = moderation.report_claimed_item(db.session, claim, current_user(), body["kind"], body["message"])
+    db.session.commit()
+    return {"case_id": case.id}

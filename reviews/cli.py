@@ -1,0 +1,192 @@
+"""The ``fairpeer`` command line (API.md)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+
+
+def build_app(**config: Any) -> Flask:
+    from reviews.app import create_app
+    from workers.celery_app import celery_init_app
+
+    app = create_app(config or None)
+    celery_init_app(app)
+    return app
+
+
+@click.group()
+def main() -> None:
+    """fairpeer: peer-review calibration and moderation for online courses."""
+
+
+@main.command()
+def init() -> None:
+    """Create or upgrade the database to the newest migration (safe to run twice)."""
+    from reviews.kernel.migrate import upgrade
+
+    app = build_app()
+    upgrade(app.config["DATABASE_URL"])
+    click.echo(f"database ready: {app.extensions['fairpeer.db'][0].url.render_as_string(hide_password=True)}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Run the web service; with no broker configured it also runs background and periodic work in-process."""
+    from werkzeug.serving import run_simple
+
+    from workers.celery_app import start_embedded
+
+    app = build_app()
+    if app.config["BACKGROUND_MODE"] == "embedded":
+        start_embedded(app)
+        click.echo("background work: in this process (no broker configured)")
+    else:
+        click.echo("background work: sent to the broker; run `fairpeer worker` and `fairpeer beat`")
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.option("--concurrency", default=2, show_default=True, type=int)
+@click.option("--loglevel", default="INFO", show_default=True)
+def worker(concurrency: int, loglevel: str) -> None:
+    """Run a background worker against the configured broker."""
+    app = build_app()
+    if app.config["BACKGROUND_MODE"] != "celery":
+        raise click.ClickException("No broker configured: set REDIS_URL or BROKER_URL (without one, `fairpeer serve` runs the work itself).")
+    celery = app.extensions["celery"]
+    celery.worker_main(["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", "-Q", "fairpeer", "--without-mingle", "--without-gossip"])
+
+
+@main.command()
+@click.option("--loglevel", default="INFO", show_default=True)
+@click.option("--schedule", default=None, help="Where beat keeps its schedule state (default: a temporary folder).")
+def beat(loglevel: str, schedule: str | None) -> None:
+    """Run the periodic scheduler against the configured broker (one per deployment)."""
+    app = build_app()
+    if app.config["BACKGROUND_MODE"] != "celery":
+        raise click.ClickException("No broker configured: set REDIS_URL or BROKER_URL.")
+    schedule = schedule or str(Path(tempfile.mkdtemp(prefix="fairpeer-beat-")) / "schedule")
+    app.extensions["celery"].start(["beat", f"--loglevel={loglevel}", f"--schedule={schedule}"])
+
+
+@main.group()
+def users() -> None:
+    """Manage users."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--admin", is_flag=True, default=False)
+def users_create(email: str, name: str, admin: bool) -> None:
+    """Create a user and print {"id", "email", "token"} as JSON."""
+    from reviews.accounts.services import create_user
+    from reviews.kernel.db import db
+    from reviews.kernel.errors import ApiError
+
+    app = build_app()
+    with app.app_context():
+        try:
+            user, token = create_user(db.session, email, name, is_admin=admin)
+        except ApiError as exc:
+            raise click.ClickException(exc.message) from None
+        db.session.commit()
+        click.echo(json.dumps({"id": user.id, "email": user.email, "token": token}))
+
+
+@users.command("link")
+@click.option("--email", required=True)
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
+def users_link(email: str, base_url: str) -> None:
+    """Print a single-use, expiring sign-in link for the browser pages."""
+    from sqlalchemy import select
+
+    from reviews.accounts.models import User
+    from reviews.accounts.services import create_sign_in_link
+    from reviews.kernel.db import db
+
+    app = build_app()
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            raise click.ClickException(f"No user has the email {email}. Create one with `fairpeer users create`.")
+        secret, _ = create_sign_in_link(db.session, user, app.config["SIGN_IN_LINK_MINUTES"])
+        db.session.commit()
+        click.echo(f"{base_url.rstrip('/')}/sign-in/{secret}")
+
+
+@main.command()
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
+def demo(base_url: str) -> None:
+    """Fill an empty database with a demo course and print a sign-in link per persona."""
+    from reviews.demo import seed_demo
+    from reviews.kernel.db import db
+
+    app = build_app(BACKGROUND_MODE="inline")
+    with app.app_context():
+        try:
+            links = seed_demo(db.session, app, base_url.rstrip("/"))
+        except RuntimeError as exc:
+            raise click.ClickException(str(exc)) from None
+    for persona, url in links.items():
+        click.echo(f"{persona:>8}: {url}")
+
+
+@main.command()
+@click.option("--grades", "grades_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--staff", "staff_path", default=None, type=click.Path(dir_okay=False))
+@click.option("--scale", default=None, help="MIN:MAX bounds of the scale, when known.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False))
+def calibrate(grades_path: str, staff_path: str | None, scale: str | None, out_path: str) -> None:
+    """Offline calibration of a peer-grade table (CSV formats in API.md)."""
+    from calibration.files import calibrate_files
+
+    bounds = None
+    if scale:
+        try:
+            lo, hi = (float(x) for x in scale.split(":"))
+        except ValueError:
+            raise click.BadParameter("use MIN:MAX, for example 0:100", param_hint="--scale") from None
+        if not lo < hi:
+            raise click.BadParameter("MIN must be below MAX", param_hint="--scale")
+        bounds = (lo, hi)
+    try:
+        summary = calibrate_files(grades_path, staff_path, bounds, out_path)
+    except (ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(summary, default=str))
+
+
+@main.command()
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option("--prompt", "prompt_path", default=None, type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, default=False, help="Print JSON (the only output format).")
+def similarity(directory: str, prompt_path: str | None, as_json: bool) -> None:
+    """Batch near-duplicate sweep over every file under DIRECTORY."""
+    from reviews.integrity.sweep import similarity_dir
+
+    result = similarity_dir(directory, prompt_path)
+    click.echo(json.dumps(result))
+
+
+@main.command()
+def openapi() -> None:
+    """Print the OpenAPI document (the committed docs/openapi.json is this output)."""
+    from reviews.kernel.api import spec_dict
+
+    app = build_app(DATABASE_URL="sqlite://", BACKGROUND_MODE="inline")
+    with app.app_context():
+        sys.stdout.write(json.dumps(spec_dict(), indent=2, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from sqlalchemy import select
+
+from reviews.courses import services
+from reviews.courses.models import Assignment, Course
+from reviews.kernel.api import Blueprint
+from reviews.kernel.audit import AuditEvent
+from reviews.kernel.auth import MENTOR, ROLES, STAFF, current_user, require_admin, require_member, require_role
+from reviews.kernel.db import db
+from reviews.kernel.errors import not_found
+from reviews.kernel.idempotency import idempotent
+from reviews.kernel.schemas import AwareDateTime
+
+blp = Blueprint("courses", __name__, url_prefix="/api", description="Courses, members and assignments")
+
+
+class CourseCreate(ma.Schema):
+    title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=300))
+    slug = ma.fields.String(validate=ma.validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,99}$", error="Use 1-100 lowercase letters, digits and dashes."))
+
+
+class MemberCreate(ma.Schema):
+    user_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLES))
+
+
+class Criterion(ma.Schema):
+    key = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^[a-z0-9_]{1,40}$", error="Use 1-40 lowercase letters, digits and underscores."))
+    title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    description = ma.fields.String(load_default="", validate=ma.validate.Length(max=4000))
+    max_points = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=1000))
+
+
+class Rubric(ma.Schema):
+    criteria = ma.fields.List(ma.fields.Nested(Criterion), required=True, validate=ma.validate.Length(min=1, max=50))
+
+
+class AssignmentCreate(ma.Schema):
+    title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=300))
+    prompt = ma.fields.String(load_default="", validate=ma.validate.Length(max=100_000))
+    template = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=100_000))
+    lineage = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=120))
+    rubric = ma.fields.Nested(Rubric, required=True)
+    reviews_required = ma.fields.Integer(load_default=3, strict=True, validate=ma.validate.Range(min=1, max=20))
+    reviews_to_give = ma.fields.Integer(load_default=4, strict=True, validate=ma.validate.Range(min=0, max=50))
+    calibration_share = ma.fields.Float(load_default=0.2, validate=ma.validate.Range(min=0, max=1, max_inclusive=False))
+    max_attempts = ma.fields.Integer(load_default=2, allow_none=True, strict=True, validate=ma.validate.Range(min=1, max=100))
+    attempt_cooldown_hours = ma.fields.Float(load_default=0, validate=ma.validate.Range(min=0, max=24 * 365))
+    min_words = ma.fields.Integer(load_default=20, strict=True, validate=ma.validate.Range(min=1, max=100_000))
+    due_at = AwareDateTime(load_default=None, allow_none=True)
+    review_due_at = AwareDateTime(load_default=None, allow_none=True)
+
+
+@blp.route("/courses", methods=["POST"])
+@idempotent
+@blp.arguments(CourseCreate)
+@blp.response(201)
+def create_course(body: dict[str, Any]) -> Any:
+    """Create a course (admin)."""
+    admin = require_admin()
+    course = services.create_course(db.session, body["title"], body.get("slug"), admin.id)
+    db.session.commit()
+    return {"id": course.id, "title": course.title, "slug": course.slug}
+
+
+@blp.route("/courses/<course_id>/members", methods=["POST"])
+@idempotent
+@blp.arguments(MemberCreate)
+@blp.response(201)
+def add_member(body: dict[str, Any], course_id: str) -> Any:
+    """Add a member with a role, or change their role (admin, staff)."""
+    caller = current_user()
+    course = db.session.get(Course, course_id)
+    if course is None:
+        raise not_found("That course")
+    require_role(course.id, caller, (STAFF,), "That course", "add members")
+    membership = services.add_member(db.session, course, body["user_id"], body["role"], caller.id)
+    db.session.commit()
+    return {"course_id": course.id, "user_id": membership.user_id, "role": membership.role}
+
+
+@blp.route("/courses/<course_id>/assignments", methods=["GET"])
+@blp.response(200)
+def list_assignments(course_id: str) -> Any:
+    """The course's assignments (members)."""
+    caller = current_user()
+    course = db.session.get(Course, course_id)
+    if course is None:
+        raise not_found("That course")
+    role = require_member(course.id, caller, "That course")
+    rows = db.session.scalars(select(Assignment).where(Assignment.course_id == course.id).order_by(Assignment.created_at, Assignment.id))
+    return {"assignments": [services.assignment_json(a, role) for a in rows]}
+
+
+@blp.route("/courses/<course_id>/assignments", methods=["POST"])
+@idempotent
+@blp.arguments(AssignmentCreate)
+@blp.response(201)
+def create_assignment(body: dict[str, Any], course_id: str) -> Any:
+    """Create an assignment with its rubric (staff)."""
+    caller = current_user()
+    course = db.session.get(Course, course_id)
+    if course is None:
+        raise not_found("That course")
+    require_role(course.id, caller, (STAFF,), "That course", "create assignments")
+    assignment = services.create_assignment(db.session, course, body, caller.id)
+    db.session.commit()
+    return services.assignment_json(assignment, STAFF)
+
+
+@blp.route("/assignments/<assignment_id>", methods=["GET"])
+@blp.response(200)
+def get_assignment(assignment_id: str) -> Any:
+    """The assignment (members); staff-only settings are hidden from learners and mentors."""
+    caller = current_user()
+    assignment = services.get_assignment(db.session, assignment_id)
+    role = require_member(assignment.course_id, caller, "That assignment")
+    return services.assignment_json(assignment, role if role != MENTOR else MENTOR)
+
+
+class AuditQuery(ma.Schema):
+    limit = ma.fields.Integer(load_default=500, validate=ma.validate.Range(min=1, max=5000))
+
+
+@blp.route("/courses/<course_id>/audit", methods=["GET"])
+@blp.arguments(AuditQuery, location="query")
+@blp.response(200)
+def audit_trail(query: dict[str, Any], course_id: str) -> Any:
+    """The course's audit trail, newest first (staff)."""
+    caller = current_user()
+    if db.session.get(Course, course_id) is None:
+        raise not_found("That course")
+    require_role(course_id, caller, (STAFF,), "That course", "read the audit trail")
+    rows = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.course_id == course_id).order_by(AuditEvent.created_at.desc(), AuditEvent.id).limit(query["limit"])
+    )
+    return {
+        "events": [
+            {"at": e.created_at.isoformat(), "actor": e.actor_id, "action": e.action, "subject": e.subject, "data": e.data} for e in rows
+        ]
+    }

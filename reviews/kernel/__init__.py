@@ -1,0 +1,1 @@
+"""The small kernel every feature folder shares: database, errors, auth, background work, settings."""

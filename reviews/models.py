@@ -1,0 +1,18 @@
+"""Every model, imported once so that the metadata is complete (for Alembic and create_all)."""
+
+from reviews.accounts.models import ApiToken, SignInLink, User
+from reviews.allocation.models import Exposure, Review, ReviewClaim
+from reviews.courses.models import Assignment, Course, Membership
+from reviews.kernel.audit import AuditEvent
+from reviews.kernel.db import Base
+from reviews.kernel.idempotency import IdempotencyKey
+from reviews.moderation.models import Case
+from reviews.scoring.models import Score
+from reviews.submissions.models import Rejection, StaffGrade, StoredFile, Submission
+
+metadata = Base.metadata
+
+__all__ = [
+    "ApiToken", "Assignment", "AuditEvent", "Case", "Course", "Exposure", "IdempotencyKey", "Membership", "Rejection",
+    "Review", "ReviewClaim", "Score", "SignInLink", "StaffGrade", "StoredFile", "Submission", "User", "metadata",
+]

@@ -1,0 +1,76 @@
+"""What a mentor's decision does to scores, submissions and queues."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from reviews.accounts.models import User
+from reviews.allocation import services as allocation
+from reviews.allocation.models import Review
+from reviews.courses.models import Assignment
+from reviews.kernel.background import enqueue
+from reviews.kernel.errors import invalid
+from reviews.moderation.models import STAFF_REVIEW, Case
+from reviews.moderation.services import cases_awaiting_staff, finish, require_claimant
+from reviews.scoring import services as scoring
+from reviews.submissions.models import CANCELLED, Submission
+from reviews.submissions.services import mark_inputs_changed
+
+
+def _submission_of(session: Session, case: Case) -> Submission:
+    if case.submission_id is None:
+        raise invalid({"action": ["This case is not about one submission."]}, "This action needs a case about a submission; use dismiss or discount_review.")
+    return session.get_one(Submission, case.submission_id)
+
+
+def resolve(session: Session, case: Case, mentor: User, body: dict[str, Any]) -> Case:
+    """Apply the mentor's action; every action is audited (finish) and reflected in scores and queues."""
+    require_claimant(case, mentor)
+    action, note = body["action"], body.get("note") or ""
+    if action == "dismiss":
+        finish(session, case, mentor, action, note)
+    elif action == "override_score":
+        submission = _submission_of(session, case)
+        assignment = session.get_one(Assignment, submission.assignment_id)
+        value = body.get("score")
+        if value is None:
+            raise invalid({"score": ["Required for override_score."]}, "Give the new total score in 'score'.")
+        if not 0 <= value <= assignment.max_total:
+            raise invalid({"score": [f"Must be between 0 and {assignment.max_total:g}."]}, "The score must lie on the assignment's scale.")
+        scoring.override_score(session, submission, float(value), note, mentor.id, case.course_id)
+        finish(session, case, mentor, action, note, score=float(value))
+    elif action == "mark_plagiarism":
+        submission = _submission_of(session, case)
+        submission.status = CANCELLED
+        submission.cancelled_reason = "Marked as plagiarism by a mentor" + (f": {note}" if note else ".")
+        allocation.cancel_claims_on(session, submission.id)
+        mark_inputs_changed(session, submission.assignment_id)
+        enqueue(session, "fairpeer.recalibrate_assignment", submission.assignment_id)
+        finish(session, case, mentor, action, note, submission_id=submission.id)
+    elif action == "discount_review":
+        review_id = body.get("review_id") or case.evidence.get("review_id")
+        review = session.get(Review, review_id) if review_id else None
+        assignment_ids = {case.assignment_id}
+        if review is None or review.assignment_id not in assignment_ids:
+            raise invalid({"review_id": ["Name a review of this case's assignment."]}, "Give the review to discount in 'review_id'.")
+        review.discounted = True
+        review.weight = 0.0
+        mark_inputs_changed(session, review.assignment_id)
+        enqueue(session, "fairpeer.recalibrate_assignment", review.assignment_id)
+        finish(session, case, mentor, action, note, review_id=review.id)
+    elif action == "request_staff_review":
+        case.status = STAFF_REVIEW
+        case.outcome = None
+        from reviews.kernel import audit
+
+        audit.record(session, case.course_id, mentor.id, "case.request_staff_review", f"case:{case.id}", note=note)
+    return case
+
+
+def staff_grade_given(session: Session, submission: Submission, staff: User) -> None:
+    """A staff grade settles every case that was waiting for one on this submission."""
+    for case in cases_awaiting_staff(session, submission.id):
+        case.claimed_by_id = staff.id
+        finish(session, case, staff, "staff_grade", "Staff graded the submission.", submission_id=submission.id)

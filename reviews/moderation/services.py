@@ -1,0 +1,174 @@
+"""The escalation queue: cases opened by people and by the service, claimed and resolved by mentors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from reviews.accounts.models import User
+from reviews.allocation.models import Review, ReviewClaim
+from reviews.courses.models import Assignment
+from reviews.kernel import audit
+from reviews.kernel.auth import LEARNER
+from reviews.kernel.db import utcnow
+from reviews.kernel.errors import ApiError, forbidden, invalid
+from reviews.moderation.models import CLAIMED, OPEN, RESOLVED, STAFF_REVIEW, Case
+from reviews.moderation.schemas import PRIORITY
+from reviews.submissions.models import Submission
+
+
+def open_case(
+    session: Session,
+    *,
+    course_id: str,
+    assignment_id: str | None,
+    kind: str,
+    subject_type: str,
+    subject_ids: list[str],
+    submission_id: str | None,
+    evidence: dict[str, Any],
+    opened_by: User | None = None,
+    message: str = "",
+    dedupe_key: str | None = None,
+) -> Case:
+    """Open a case; one the service opens itself carries ``dedupe_key`` and is opened at most once."""
+    if dedupe_key is not None:
+        existing = session.scalar(select(Case).where(Case.dedupe_key == dedupe_key))
+        if existing is not None:
+            return existing
+    case = Case(
+        course_id=course_id,
+        assignment_id=assignment_id,
+        kind=kind,
+        priority=PRIORITY.get(kind, 30),
+        status=OPEN,
+        subject_type=subject_type,
+        subject_ids=subject_ids,
+        submission_id=submission_id,
+        opened_by_id=opened_by.id if opened_by else None,
+        evidence=evidence,
+        outcome=None,
+        dedupe_key=dedupe_key,
+        message=message,
+    )
+    if dedupe_key is None:
+        session.add(case)
+        session.flush()
+        return case
+    # Two workers may find the same thing at once: the unique key lets exactly one case exist.
+    try:
+        with session.begin_nested():
+            session.add(case)
+            session.flush()
+    except IntegrityError:
+        return session.scalars(select(Case).where(Case.dedupe_key == dedupe_key)).one()
+    return case
+
+
+def report_claimed_item(session: Session, claim: ReviewClaim, reporter: User, kind: str, message: str) -> Case:
+    assignment = session.get_one(Assignment, claim.assignment_id)
+    case = open_case(
+        session,
+        course_id=assignment.course_id,
+        assignment_id=assignment.id,
+        kind=kind,
+        subject_type="submission",
+        subject_ids=[claim.submission_id],
+        submission_id=claim.submission_id,
+        evidence={"reported_by": reporter.id, "claim_id": claim.id, "message": message},
+        opened_by=reporter,
+        message=message,
+    )
+    audit.record(session, assignment.course_id, reporter.id, "case.reported", f"case:{case.id}", kind=kind)
+    return case
+
+
+def report_submission(session: Session, submission: Submission, reporter: User, role: str, kind: str, message: str, review_id: str | None) -> Case:
+    """An author's appeal, or a mentor's or staff member's report, about a submission or one of its reviews."""
+    assignment = session.get_one(Assignment, submission.assignment_id)
+    evidence: dict[str, Any] = {"reported_by": reporter.id, "message": message, "role": role}
+    subject_type, subject_ids = "submission", [submission.id]
+    if review_id is not None:
+        review = session.get(Review, review_id)
+        if review is None or review.submission_id != submission.id:
+            raise invalid({"review_id": ["Not a review of this submission."]}, "review_id must name one of the reviews this submission received.")
+        evidence["review_id"] = review.id
+        evidence["review"] = {"scores": review.scores, "comments": review.comments, "overall_comment": review.overall_comment}
+    case = open_case(
+        session,
+        course_id=assignment.course_id,
+        assignment_id=assignment.id,
+        kind=kind,
+        subject_type=subject_type,
+        subject_ids=subject_ids,
+        submission_id=submission.id,
+        evidence=evidence,
+        opened_by=reporter,
+        message=message,
+    )
+    audit.record(session, assignment.course_id, reporter.id, "case.reported", f"case:{case.id}", kind=kind, review_id=review_id)
+    return case
+
+
+def claim_case(session: Session, case: Case, mentor: User) -> Case:
+    if case.status == RESOLVED:
+        raise ApiError(409, "conflict", "This case is resolved already; there is nothing left to claim.")
+    if case.claimed_by_id is not None and case.claimed_by_id != mentor.id:
+        raise ApiError(409, "already_claimed", "Another mentor claimed this case already. Pick another case from the queue.")
+    if case.claimed_by_id == mentor.id:
+        return case
+    case.claimed_by_id, case.claimed_at = mentor.id, utcnow()
+    if case.status == OPEN:
+        case.status = CLAIMED
+    audit.record(session, case.course_id, mentor.id, "case.claimed", f"case:{case.id}")
+    return case
+
+
+def case_json(session: Session, case: Case, viewer_role: str | None, viewer: User) -> dict[str, Any]:
+    outcome = case.outcome
+    if viewer_role == LEARNER or (viewer_role is None and case.opened_by_id == viewer.id):
+        # The learner who opened it follows its progress, never the evidence or who handles it.
+        visible = None if outcome is None else {"action": outcome.get("action"), "note": outcome.get("note"), "at": outcome.get("at")}
+        return {"id": case.id, "kind": case.kind, "status": case.status, "created_at": case.created_at.isoformat(), "outcome": visible}
+    return {
+        "id": case.id,
+        "kind": case.kind,
+        "priority": case.priority,
+        "status": case.status,
+        "subject": {"type": case.subject_type, "ids": list(case.subject_ids)},
+        "submission_id": case.submission_id,
+        "assignment_id": case.assignment_id,
+        "created_at": case.created_at.isoformat(),
+        "claimed_by": case.claimed_by_id,
+        "opened_by": case.opened_by_id,
+        "message": case.message,
+        "evidence": case.evidence,
+        "outcome": outcome,
+    }
+
+
+def list_cases(session: Session, course_id: str, status: str | None) -> list[Case]:
+    query = select(Case).where(Case.course_id == course_id)
+    if status:
+        query = query.where(Case.status == status)
+    return list(session.scalars(query.order_by(Case.priority.desc(), Case.created_at, Case.id)))
+
+
+def require_claimant(case: Case, mentor: User) -> None:
+    if case.status == RESOLVED:
+        raise ApiError(409, "conflict", "This case is resolved already.")
+    if case.claimed_by_id != mentor.id:
+        raise forbidden("Claim this case before acting on it; only the mentor who claimed it may resolve it.")
+
+
+def finish(session: Session, case: Case, actor: User, action: str, note: str, **extra: Any) -> None:
+    case.status = RESOLVED
+    case.outcome = {"action": action, "note": note, "at": utcnow().isoformat(), "by": actor.id, **extra}
+    audit.record(session, case.course_id, actor.id, f"case.{action}", f"case:{case.id}", note=note, **extra)
+
+
+def cases_awaiting_staff(session: Session, submission_id: str) -> list[Case]:
+    return list(session.scalars(select(Case).where(Case.submission_id == submission_id, Case.status == STAFF_REVIEW)))

@@ -1,0 +1,1 @@
+"""Operations: the periodic sweep that keeps "nothing lost" true."""

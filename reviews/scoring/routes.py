@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import marshmallow as ma
+from flask import Response
+from sqlalchemy import select
+
+from reviews.accounts.models import User
+from reviews.courses.services import get_assignment
+from reviews.kernel.api import Blueprint
+from reviews.kernel.auth import STAFF, current_user, require_role
+from reviews.kernel.background import enqueue
+from reviews.kernel.db import db
+from reviews.kernel.errors import not_found
+from reviews.kernel.idempotency import idempotent
+from reviews.kernel.schemas import ScoresField
+from reviews.moderation import actions
+from reviews.scoring import services
+from reviews.submissions.models import LEARNER_WORK, Submission
+from reviews.submissions.services import mark_inputs_changed, validate_scores
+
+blp = Blueprint("scoring", __name__, url_prefix="/api", description="Scores: staff grades, release, export")
+
+
+class StaffGradeCreate(ma.Schema):
+    scores = ScoresField(required=True)
+    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=20_000))
+
+
+@blp.route("/submissions/<submission_id>/staff-grade", methods=["POST"])
+@idempotent
+@blp.arguments(StaffGradeCreate)
+@blp.response(201)
+def staff_grade(body: dict[str, Any], submission_id: str) -> Any:
+    """Grade a submission as staff; from then on this is its score."""
+    caller = current_user()
+    submission = db.session.get(Submission, submission_id)
+    if submission is None:
+        raise not_found("That submission")
+    assignment = get_assignment(db.session, submission.assignment_id)
+    require_role(assignment.course_id, caller, (STAFF,), "That submission", "give staff grades")
+    scores = validate_scores(assignment, body["scores"])
+    grade = services.give_staff_grade(db.session, submission, caller.id, scores, body["note"], assignment.course_id)
+    actions.staff_grade_given(db.session, submission, caller)
+    mark_inputs_changed(db.session, assignment.id)
+    enqueue(db.session, "fairpeer.recalibrate_assignment", assignment.id)
+    db.session.commit()
+    return {"id": grade.id, "submission_id": submission.id, "score": services.score_json(db.session, assignment, submission, for_author=False)}
+
+
+@blp.route("/assignments/<assignment_id>/release", methods=["POST"])
+@blp.response(200)
+def release(assignment_id: str) -> Any:
+    """Release every computed score of the assignment now (staff)."""
+    caller = current_user()
+    assignment = get_assignment(db.session, assignment_id)
+    require_role(assignment.course_id, caller, (STAFF,), "That assignment", "release scores")
+    services.release_assignment(db.session, assignment, caller.id)
+    db.session.commit()
+    return {"id": assignment.id, "released_at": assignment.released_at.isoformat() if assignment.released_at else None}
+
+
+@blp.route("/assignments/<assignment_id>/scores.csv", methods=["GET"])
+def scores_csv(assignment_id: str) -> Any:
+    """One row per learner: latest attempt, score, interval, reviews, method (staff)."""
+    caller = current_user()
+    assignment = get_assignment(db.session, assignment_id)
+    require_role(assignment.course_id, caller, (STAFF,), "That assignment", "export scores")
+    rows = db.session.execute(
+        select(Submission, User)
+        .join(User, User.id == Submission.author_id)
+        .where(Submission.assignment_id == assignment.id, Submission.kind == LEARNER_WORK)
+        .order_by(User.email, Submission.attempt)
+    ).all()
+    latest: dict[str, tuple[Submission, User]] = {}
+    for submission, user in rows:
+        latest[user.id] = (submission, user)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["learner_id", "email", "name", "submission_id", "attempt", "status", "score", "low", "high", "max", "reviews", "method", "released"])
+    for submission, user in latest.values():
+        score = services.score_json(db.session, assignment, submission, for_author=False) or {}
+        interval = score.get("interval") or [None, None]
+        writer.writerow([
+            user.id, user.email, user.name, submission.id, submission.attempt, submission.status,
+            score.get("value", ""), interval[0] if interval[0] is not None else "", interval[1] if interval[1] is not None else "",
+            assignment.max_total, score.get("reviews", 0), score.get("method", ""), score.get("released", False),
+        ])
+    return Response(out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="scores-{assignment.id}.csv"'})

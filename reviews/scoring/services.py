@@ -1,0 +1,202 @@
+"""Scores: recalibration runs, the release rule, people's decisions (overrides, staff grades)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import calibration
+from reviews.allocation.models import Review
+from reviews.courses.models import Assignment
+from reviews.kernel import audit
+from reviews.kernel.db import utcnow
+from reviews.scoring.models import Score
+from reviews.submissions.models import ACTIVE, CANCELLED, LEARNER_WORK, StaffGrade, Submission
+
+
+def latest_staff_grades(session: Session, submission_ids: list[str]) -> dict[str, StaffGrade]:
+    out: dict[str, StaffGrade] = {}
+    if not submission_ids:
+        return out
+    rows = session.scalars(
+        select(StaffGrade).where(StaffGrade.submission_id.in_(submission_ids)).order_by(StaffGrade.created_at, StaffGrade.id)
+    )
+    for grade in rows:
+        out[grade.submission_id] = grade
+    return out
+
+
+def recalibrate(session: Session, assignment_id: str, method: str = "median", fault_sleep: float = 0.0) -> int | None:
+    """Recompute every score of the assignment from its current reviews; returns the new version.
+
+    Idempotent and debounced: the assignment row is locked for the run, and a run whose inputs were already
+    calibrated does nothing (a burst of reviews gives one run). Runs are serialised per assignment, so an
+    older run never overwrites a newer one; the version makes that visible.
+    """
+    assignment = session.get(Assignment, assignment_id, with_for_update=True)
+    if assignment is None:
+        return None
+    seen_inputs = assignment.inputs_changed_at
+    if assignment.calibrated_inputs_at is not None and seen_inputs is not None and assignment.calibrated_inputs_at >= seen_inputs:
+        session.rollback()
+        return None
+    submissions = list(
+        session.scalars(
+            select(Submission)
+            .where(Submission.assignment_id == assignment.id, Submission.status == ACTIVE)
+            .order_by(Submission.created_at, Submission.id)
+        )
+    )
+    index = {s.id: i for i, s in enumerate(submissions)}
+    reviews = [
+        r
+        for r in session.scalars(
+            select(Review).where(Review.assignment_id == assignment.id, Review.discounted.is_(False)).order_by(Review.created_at, Review.id)
+        )
+        if r.submission_id in index
+    ]
+    reviewer_index: dict[str, int] = {}
+    for review in reviews:
+        reviewer_index.setdefault(review.reviewer_id, len(reviewer_index))
+    staff = latest_staff_grades(session, list(index))
+    sub_idx = np.array([index[r.submission_id] for r in reviews], dtype=np.int64)
+    rev_idx = np.array([reviewer_index[r.reviewer_id] for r in reviews], dtype=np.int64)
+    staff_ids = [sid for sid in index if sid in staff]
+    staff_idx = np.array([index[sid] for sid in staff_ids], dtype=np.int64)
+
+    criteria_out: dict[str, calibration.Fit] = {}
+    for criterion in assignment.criteria:
+        key = criterion["key"]
+        grades = calibration.Grades(
+            submission=sub_idx,
+            reviewer=rev_idx,
+            score=np.array([float(r.scores[key]) for r in reviews], dtype=np.float64),
+            n_submissions=len(submissions),
+            n_reviewers=len(reviewer_index),
+            staff_submission=staff_idx,
+            staff_score=np.array([float(staff[sid].scores[key]) for sid in staff_ids], dtype=np.float64),
+            lo=0.0,
+            hi=float(criterion["max_points"]),
+            step=1.0,
+        )
+        criteria_out[key] = calibration.fit(grades, method=method)
+    if fault_sleep:
+        time.sleep(fault_sleep)
+
+    version = assignment.calibration_version + 1
+    counts = np.bincount(sub_idx, minlength=len(submissions)) if len(submissions) else np.zeros(0, dtype=np.int64)
+    existing = {s.submission_id: s for s in session.scalars(select(Score).where(Score.assignment_id == assignment.id))}
+    now = utcnow()
+    for i, submission in enumerate(submissions):
+        if submission.kind != LEARNER_WORK:
+            continue
+        n = int(counts[i])
+        score = existing.get(submission.id)
+        if score is None:
+            score = Score(submission_id=submission.id, assignment_id=assignment.id, criteria={}, reviews=0)
+            session.add(score)
+        per: dict[str, Any] = {}
+        total, low, high = 0.0, 0.0, 0.0
+        for key, fit in criteria_out.items():
+            m, lo_, hi_ = float(fit.mean[i]), float(fit.low[i]), float(fit.high[i])
+            per[key] = {"value": _num(m), "interval": [_num(lo_), _num(hi_)]}
+            total, low, high = total + m, low + lo_, high + hi_
+        if n == 0:
+            score.value = score.low = score.high = None
+            per = {}
+        else:
+            # Criteria are not independent: adding their half-widths is the honest (conservative) total interval.
+            score.value, score.low, score.high = _num(total), _num(low), _num(high)
+        score.criteria, score.reviews, score.method = per, n, next(iter(criteria_out.values())).method if criteria_out else method
+        score.version, score.computed_at = version, now
+    if reviews:
+        weights = np.mean([fit.grade_weight for fit in criteria_out.values()], axis=0) if criteria_out else np.zeros(len(reviews))
+        for review, weight in zip(reviews, weights, strict=True):
+            review.weight = float(weight)
+    assignment.calibration_version = version
+    assignment.calibrated_inputs_at = seen_inputs or now
+    if seen_inputs is None:
+        assignment.inputs_changed_at = now
+    audit.record(
+        session, assignment.course_id, None, "scores.recalibrated", f"assignment:{assignment.id}", version=version, reviews=len(reviews), method=method
+    )
+    session.commit()
+    return version
+
+
+def _num(x: float) -> float | None:
+    return None if not np.isfinite(x) else round(float(x), 9)
+
+
+def is_released(session: Session, assignment: Assignment, submission: Submission, score: Score | None, now: datetime | None = None) -> bool:
+    """API.md's release rule: reviews in and owed reviews given, or staff released, or the review deadline passed."""
+    now = now or utcnow()
+    if assignment.released_at is not None:
+        return True
+    if assignment.review_due_at is not None and now > assignment.review_due_at:
+        return True
+    if score is None or score.reviews < assignment.reviews_required:
+        return False
+    given = session.scalar(
+        select(func.count(Review.id)).where(Review.assignment_id == assignment.id, Review.reviewer_id == submission.author_id)
+    )
+    return int(given or 0) >= assignment.reviews_to_give
+
+
+def score_json(session: Session, assignment: Assignment, submission: Submission, *, for_author: bool) -> dict[str, Any] | None:
+    """The Score object of API.md; an author sees only {"released": false} before release."""
+    score = session.get(Score, submission.id)
+    staff = latest_staff_grades(session, [submission.id]).get(submission.id)
+    max_total = assignment.max_total
+    if submission.status == CANCELLED:
+        return {"value": 0.0, "max": max_total, "interval": [0.0, 0.0], "reviews": score.reviews if score else 0,
+                "method": "cancelled", "criteria": {}, "released": True}
+    if staff is not None:
+        value = float(sum(staff.scores.values()))
+        return {"value": value, "max": max_total, "interval": [value, value], "reviews": score.reviews if score else 0,
+                "method": "staff", "criteria": {k: {"value": v, "interval": [v, v]} for k, v in staff.scores.items()}, "released": True}
+    if score is not None and score.override_value is not None:
+        v = score.override_value
+        return {"value": v, "max": max_total, "interval": [v, v], "reviews": score.reviews, "method": "override",
+                "criteria": score.criteria, "released": True}
+    if score is None or score.value is None:
+        return None
+    released = is_released(session, assignment, submission, score)
+    if for_author and not released:
+        return {"released": False}
+    return {
+        "value": score.value,
+        "max": max_total,
+        "interval": [score.low, score.high],
+        "reviews": score.reviews,
+        "method": score.method,
+        "criteria": score.criteria,
+        "released": released,
+    }
+
+
+def override_score(session: Session, submission: Submission, value: float, note: str, actor_id: str, course_id: str) -> None:
+    score = session.get(Score, submission.id)
+    if score is None:
+        score = Score(submission_id=submission.id, assignment_id=submission.assignment_id, criteria={}, reviews=0)
+        session.add(score)
+    previous = score.override_value if score.override_value is not None else score.value
+    score.override_value, score.override_note = value, note
+    audit.record(session, course_id, actor_id, "score.overridden", f"submission:{submission.id}", value=value, previous=previous, note=note)
+
+
+def give_staff_grade(session: Session, submission: Submission, grader_id: str, scores: dict[str, float], note: str, course_id: str) -> StaffGrade:
+    grade = StaffGrade(submission_id=submission.id, grader_id=grader_id, scores=scores, note=note)
+    session.add(grade)
+    audit.record(session, course_id, grader_id, "score.staff_graded", f"submission:{submission.id}", scores=scores, note=note)
+    return grade
+
+
+def release_assignment(session: Session, assignment: Assignment, actor_id: str) -> None:
+    assignment.released_at = assignment.released_at or utcnow()
+    audit.record(session, assignment.course_id, actor_id, "scores.released", f"assignment:{assignment.id}")

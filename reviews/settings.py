@@ -1,0 +1,60 @@
+"""Configuration from the environment (API.md): nothing set means the embedded default."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+def _secret_key(instance: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in the instance folder."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_environment(instance: Path) -> dict[str, Any]:
+    broker = os.environ.get("BROKER_URL") or os.environ.get("REDIS_URL") or None
+    database = os.environ.get("DATABASE_URL") or f"sqlite:///{(instance / 'fairpeer.db').resolve()}"
+    return {
+        "DATABASE_URL": database,
+        "BROKER_URL": broker,
+        "REDIS_URL": os.environ.get("REDIS_URL") or broker,
+        "BACKGROUND_MODE": "celery" if broker else "embedded",
+        "SECRET_KEY": _secret_key(instance),
+    }
+
+
+DEFAULTS: dict[str, Any] = {
+    "API_TITLE": "fairpeer",
+    "API_VERSION": "1",
+    "OPENAPI_VERSION": "3.1.0",
+    "OPENAPI_URL_PREFIX": "/api",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "JSON_SORT_KEYS": False,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "CLAIM_LEASE_MINUTES": 30,
+    "SIGN_IN_LINK_MINUTES": 60 * 24,
+    "MAX_FILE_BYTES": 10 * 1024 * 1024,
+    "MAX_FILES": 5,
+    "MAX_CONTENT_LENGTH": 5 * 10 * 1024 * 1024 + 1024 * 1024,
+    "MAX_TEXT_CHARS": 200_000,
+    "OVER_REVIEW_EXTRA": 2,
+    "IDEMPOTENCY_STALE_SECONDS": 120,
+    "RATELIMIT_ENABLED": True,
+    "RATE_LIMIT_SIGN_IN": "30 per minute",
+    "RATE_LIMIT_SUBMIT": "30 per minute",
+    "RATE_LIMIT_CLAIM": "300 per minute",
+    "SWEEP_SECONDS": 60,
+    "HEALTH_TIMEOUT_SECONDS": 5,
+    # Failure tests only: seconds a recalibration sleeps between computing and writing.
+    "FAULT_RECALIBRATE_SLEEP": float(os.environ.get("FAIRPEER_FAULT_RECALIBRATE_SLEEP", "0") or 0),
+}

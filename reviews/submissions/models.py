@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from reviews.kernel.db import Base, IdMixin
+
+LEARNER_WORK, STAFF_SAMPLE = "learner", "sample"
+ACTIVE, SUPERSEDED, CANCELLED = "active", "superseded", "cancelled"
+
+
+class Submission(IdMixin, Base):
+    """A learner's attempt, or a staff-graded calibration sample (served to reviewers exactly like one)."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (Index("ix_submissions_pool", "assignment_id", "status", "review_load"),)
+
+    assignment_id: Mapped[str] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default=LEARNER_WORK)
+    attempt: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(String(16), default=ACTIVE)
+    text: Mapped[str] = mapped_column(Text, default="")
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    # Live claims plus completed reviews: kept on the row so that a claim locks and re-checks one row.
+    review_load: Mapped[int] = mapped_column(default=0)
+    reviews_done: Mapped[int] = mapped_column(default=0)
+    similarity_checked_at: Mapped[datetime | None]
+    cancelled_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class StoredFile(IdMixin, Base):
+    __tablename__ = "stored_files"
+
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    extracted_text: Mapped[str] = mapped_column(Text, default="")
+
+
+class Rejection(IdMixin, Base):
+    """A refused submission attempt: kept for the learner's history and for spotting repeated junk."""
+
+    __tablename__ = "submission_rejections"
+
+    assignment_id: Mapped[str] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    reasons: Mapped[list[Any]]
+
+
+class StaffGrade(IdMixin, Base):
+    """Staff's scores of a submission; the latest one is the submission's score."""
+
+    __tablename__ = "staff_grades"
+
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    grader_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    scores: Mapped[dict[str, Any]]
+    note: Mapped[str] = mapped_column(Text, default="")

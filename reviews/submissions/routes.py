@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app, request, send_file
+from sqlalchemy import select
+
+import io
+
+from reviews.allocation import services as allocation
+from reviews.allocation.models import Review
+from reviews.courses.services import get_assignment
+from reviews.kernel.api import Blueprint
+from reviews.kernel.auth import LEARNER, MENTOR, STAFF, current_user, require_member, require_role
+from reviews.kernel.db import db
+from reviews.kernel.errors import ApiError, invalid, not_found
+from reviews.kernel.idempotency import idempotent
+from reviews.kernel.ratelimit import limiter, submit_limit
+from reviews.moderation import services as moderation
+from reviews.moderation.schemas import REPORT_KINDS
+from reviews.scoring.services import is_released, score_json
+from reviews.scoring.models import Score
+from reviews.submissions import services
+from reviews.submissions.models import LEARNER_WORK, StoredFile, Submission
+
+blp = Blueprint("submissions", __name__, url_prefix="/api", description="Submissions, files, received reviews, appeals")
+
+
+class SubmissionReport(ma.Schema):
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(REPORT_KINDS))
+    message = ma.fields.String(load_default="", validate=ma.validate.Length(max=20_000))
+    review_id = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=64))
+
+
+def _read_body(require_scores: bool) -> tuple[str, Any, list[services.Upload]]:
+    """Text (and scores) from a JSON object or a multipart form; files from the multipart parts."""
+    uploads: list[services.Upload] = []
+    if request.mimetype == "multipart/form-data":
+        text = request.form.get("text", "")
+        raw_scores = request.form.get("scores")
+        scores: Any = None
+        if raw_scores is not None:
+            try:
+                scores = json.loads(raw_scores)
+            except ValueError:
+                raise invalid({"scores": ["Must be a JSON object of criterion key to points."]}) from None
+        for key in request.files:
+            for upload in request.files.getlist(key):
+                uploads.append(services.Upload(upload.filename or "file", upload.mimetype or "", upload.read()))
+    else:
+        body = request.get_json(silent=True)
+        if body is None:
+            if request.get_data():
+                raise ApiError(400, "invalid_json", "The request body is not valid JSON. Send a JSON object.")
+            body = {}
+        if not isinstance(body, dict):
+            raise invalid({"_schema": ["The body must be a JSON object."]})
+        text, scores = body.get("text", ""), body.get("scores")
+        unknown = set(body) - {"text", "scores"} if require_scores else set(body) - {"text"}
+        if unknown:
+            raise invalid({k: ["Unknown field."] for k in sorted(unknown)})
+    if not isinstance(text, str):
+        raise invalid({"text": ["Must be a string."]})
+    if len(text) > current_app.config["MAX_TEXT_CHARS"]:
+        raise invalid({"text": [f"Longer than {current_app.config['MAX_TEXT_CHARS']} characters."]}, "The text is too long; shorten it or attach a file.")
+    if require_scores and scores is None:
+        raise invalid({"scores": ["Missing: give the staff score of every criterion."]})
+    return text, scores, uploads
+
+
+@blp.route("/assignments/<assignment_id>/submissions", methods=["POST"])
+@limiter.limit(submit_limit)
+@idempotent
+@blp.response(201)
+def submit(assignment_id: str) -> Any:
+    """Submit an attempt (learner): JSON {text}, or multipart with text and files."""
+    caller = current_user()
+    assignment = get_assignment(db.session, assignment_id)
+    require_role(assignment.course_id, caller, (LEARNER,), "That assignment", "submit work")
+    text, _scores, uploads = _read_body(require_scores=False)
+    submission = services.submit(
+        db.session, assignment, caller, text, uploads, max_files=current_app.config["MAX_FILES"], max_bytes=current_app.config["MAX_FILE_BYTES"]
+    )
+    db.session.commit()
+    return {"id": submission.id, "attempt": submission.attempt, "status": submission.status}
+
+
+@blp.route("/assignments/<assignment_id>/calibration-samples", methods=["POST"])
+@idempotent
+@blp.response(201)
+def add_sample(assignment_id: str) -> Any:
+    """Add a staff-graded calibration sample (staff): JSON {text, scores} or multipart with text, scores and files."""
+    caller = current_user()
+    assignment = get_assignment(db.session, assignment_id)
+    require_role(assignment.course_id, caller, (STAFF,), "That assignment", "add calibration samples")
+    text, scores, uploads = _read_body(require_scores=True)
+    sample = services.add_calibration_sample(
+        db.session, assignment, caller, text, scores, uploads, max_files=current_app.config["MAX_FILES"], max_bytes=current_app.config["MAX_FILE_BYTES"]
+    )
+    db.session.commit()
+    return {"id": sample.id}
+
+
+def visible_submission(submission_id: str) -> tuple[Submission, str]:
+    """The submission and the caller's role: its author, mentors and staff; anyone else gets 404."""
+    caller = current_user()
+    submission = db.session.get(Submission, submission_id)
+    if submission is None:
+        raise not_found("That submission")
+    assignment = get_assignment(db.session, submission.assignment_id)
+    role = require_member(assignment.course_id, caller, "That submission")
+    if role == LEARNER and submission.author_id != caller.id:
+        raise not_found("That submission")
+    if role == LEARNER and submission.kind != LEARNER_WORK:
+        raise not_found("That submission")
+    return submission, role
+
+
+@blp.route("/submissions/<submission_id>", methods=["GET"])
+@blp.response(200)
+def get_submission(submission_id: str) -> Any:
+    """A submission (its author, mentors, staff)."""
+    submission, role = visible_submission(submission_id)
+    assignment = get_assignment(db.session, submission.assignment_id)
+    out = {
+        "id": submission.id,
+        "assignment_id": submission.assignment_id,
+        "attempt": submission.attempt,
+        "status": submission.status,
+        "text": submission.text,
+        "files": [services.file_json(f) for f in services.files_of(db.session, submission.id)],
+        "score": score_json(db.session, assignment, submission, for_author=role == LEARNER),
+        "created_at": submission.created_at.isoformat(),
+    }
+    if submission.cancelled_reason:
+        out["cancelled_reason"] = submission.cancelled_reason
+    if role in (MENTOR, STAFF):
+        out["author_id"] = submission.author_id
+        out["kind"] = submission.kind
+    return out
+
+
+@blp.route("/submissions/<submission_id>/reviews", methods=["GET"])
+@blp.response(200)
+def list_reviews(submission_id: str) -> Any:
+    """The reviews a submission received; anonymous to its author, and empty for them before release."""
+    submission, role = visible_submission(submission_id)
+    assignment = get_assignment(db.session, submission.assignment_id)
+    released = is_released(db.session, assignment, submission, db.session.get(Score, submission.id))
+    rows = list(db.session.scalars(select(Review).where(Review.submission_id == submission.id).order_by(Review.created_at, Review.id)))
+    if role == LEARNER and not released:
+        return {"released": False, "reviews": []}
+    reviews = []
+    for review in rows:
+        item: dict[str, Any] = {"id": review.id, "scores": review.scores, "comments": review.comments, "overall_comment": review.overall_comment}
+        if role in (MENTOR, STAFF):
+            item.update(reviewer_id=review.reviewer_id, weight=review.weight, discounted=review.discounted, created_at=review.created_at.isoformat())
+        reviews.append(item)
+    return {"released": released, "reviews": reviews}
+
+
+@blp.route("/submissions/<submission_id>/reports", methods=["POST"])
+@idempotent
+@blp.arguments(SubmissionReport)
+@blp.response(201)
+def report_submission(body: dict[str, Any], submission_id: str) -> Any:
+    """An appeal by the author, or a report by a mentor or staff: opens a case."""
+    submission, role = visible_submission(submission_id)
+    case = moderation.report_submission(db.session, submission, current_user(), role, body["kind"], body["message"], body.get("review_id"))
+    db.session.commit()
+    return {"case_id": case.id}
+
+
+@blp.route("/files/<file_id>", methods=["GET"])
+def get_file(file_id: str) -> Any:
+    """A file's bytes, for whoever may see its submission or holds a claim on it."""
+    caller = current_user()
+    stored = db.session.get(StoredFile, file_id)
+    if stored is None:
+        raise not_found("That file")
+    submission = db.session.get_one(Submission, stored.submission_id)
+    assignment = get_assignment(db.session, submission.assignment_id)
+    role = require_member(assignment.course_id, caller, "That file")
+    allowed = role in (MENTOR, STAFF) or submission.author_id == caller.id or allocation.has_claimed(db.session, submission.id, caller.id)
+    if not allowed:
+        raise not_found("That file")
+    response = send_file(io.BytesIO(stored.data), mimetype="application/octet-stream", as_attachment=True, download_name=stored.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@blp.route("/assignments/<assignment_id>/progress", methods=["GET"])
+@blp.response(200)
+def progress(assignment_id: str) -> Any:
+    """The caller's progress on an assignment (learner)."""
+    caller = current_user()
+    assignment = get_assignment(db.session, assignment_id)
+    require_role(assignment.course_id, caller, (LEARNER,), "That assignment", "have progress on it")
+    return services.progress_json(db.session, assignment, caller.id)

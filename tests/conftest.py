@@ -1,0 +1,173 @@
+"""Shared fixtures: an app on a fresh SQLite database per test, API callers per role, a small course."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from reviews.app import create_app
+from reviews.kernel.migrate import upgrade
+from workers.celery_app import celery_init_app
+
+RUBRIC = {
+    "criteria": [
+        {"key": "scope", "title": "Scope", "description": "Is it clear what is in and out?", "max_points": 4},
+        {"key": "risks", "title": "Risks", "description": "Are the main risks named?", "max_points": 4},
+    ]
+}
+
+ESSAY = (
+    "My project plan covers a weekly vegetable box for twelve families in my street, with one pick-up point and one "
+    "supplier. The main risk is the supplier failing, so a second farm stays on call; payment comes with each order."
+)
+
+
+def essay(n: int) -> str:
+    """A distinct honest answer per learner."""
+    words = ["garden", "library", "repair", "football", "reading", "language", "cooking", "music", "bicycle", "theatre"]
+    topic = words[n % len(words)]
+    return f"Learner {n} plans a {topic} project number {n}. " + ESSAY + f" Milestones for the {topic} work: survey, pilot, review {n}."
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite database; each test gets a copy (fast, and it proves the migrations run)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+def make_app(db_path: Path, **config: Any) -> Flask:
+    settings = {
+        "TESTING": True,
+        "DATABASE_URL": f"sqlite:///{db_path}",
+        "BACKGROUND_MODE": "inline",
+        "BROKER_URL": None,
+        "REDIS_URL": None,
+        "SECRET_KEY": "test-secret",
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SERVER_NAME": "fairpeer.test",
+    }
+    settings.update(config)
+    app = create_app(settings)
+    celery_init_app(app)
+    return app
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+def app(template_db: Path, tmp_path: Path, app_config: dict[str, Any]) -> Iterator[Flask]:
+    db_path = tmp_path / "test.db"
+    shutil.copy(template_db, db_path)
+    application = make_app(db_path, **app_config)
+    yield application
+    application.extensions["fairpeer.db"][0].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@dataclass
+class Caller:
+    """Calls the API as one user."""
+
+    client: FlaskClient
+    id: str
+    token: str
+    email: str = ""
+
+    def headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", **(extra or {})}
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.client.get(path, headers=self.headers(kw.pop("headers", None)), **kw)
+
+    def post(self, path: str, json: Any = None, **kw: Any) -> Any:
+        return self.client.post(path, json=json, headers=self.headers(kw.pop("headers", None)), **kw)
+
+    def request(self, method: str, path: str, **kw: Any) -> Any:
+        return self.client.open(path, method=method, headers=self.headers(kw.pop("headers", None)), **kw)
+
+
+def make_user(app: Flask, client: FlaskClient, email: str, name: str, *, admin: bool = False) -> Caller:
+    from reviews.accounts.services import create_user
+    from reviews.kernel.db import db
+
+    with app.app_context():
+        user, token = create_user(db.session, email, name, is_admin=admin)
+        db.session.commit()
+        return Caller(client, user.id, token, email)
+
+
+@dataclass
+class World:
+    app: Flask
+    client: FlaskClient
+    admin: Caller
+    staff: Caller
+    mentor: Caller
+    learners: list[Caller]
+    outsider: Caller
+    course_id: str
+    other_course_id: str
+    assignment_id: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def submit(self, learner: Caller, text: str | None = None, n: int = 0) -> Any:
+        return learner.post(f"/api/assignments/{self.assignment_id}/submissions", json={"text": text or essay(n)})
+
+    def claim(self, learner: Caller) -> Any:
+        return learner.post(f"/api/assignments/{self.assignment_id}/review-claims")
+
+    def review(self, learner: Caller, claim_id: str, scores: dict[str, float] | None = None) -> Any:
+        return learner.post(
+            f"/api/review-claims/{claim_id}/review",
+            json={"scores": scores or {"scope": 3, "risks": 2}, "comments": {"scope": "Clear."}, "overall_comment": "Solid work."},
+        )
+
+
+def build_world(app: Flask, client: FlaskClient, n_learners: int = 5, **assignment: Any) -> World:
+    admin = make_user(app, client, "admin@example.org", "Admin", admin=True)
+    staff = make_user(app, client, "staff@example.org", "Staff")
+    mentor = make_user(app, client, "mentor@example.org", "Mentor")
+    learners = [make_user(app, client, f"learner{i}@example.org", f"Learner {i}") for i in range(n_learners)]
+    outsider = make_user(app, client, "outsider@example.org", "Outsider")
+    course = admin.post("/api/courses", json={"title": "Planning 101"}).get_json()
+    other = admin.post("/api/courses", json={"title": "Other course"}).get_json()
+    assert admin.post(f"/api/courses/{course['id']}/members", json={"user_id": staff.id, "role": "staff"}).status_code == 201
+    for user, role in [(mentor, "mentor"), *[(learner, "learner") for learner in learners]]:
+        assert staff.post(f"/api/courses/{course['id']}/members", json={"user_id": user.id, "role": role}).status_code == 201
+    assert admin.post(f"/api/courses/{other['id']}/members", json={"user_id": outsider.id, "role": "learner"}).status_code == 201
+    settings = {
+        "title": "Plan a small project",
+        "prompt": "Describe a small project: its scope and its risks.",
+        "rubric": RUBRIC,
+        "reviews_required": 2,
+        "reviews_to_give": 2,
+        "calibration_share": 0.0,
+        "max_attempts": 2,
+        "min_words": 10,
+    }
+    settings.update(assignment)
+    created = staff.post(f"/api/courses/{course['id']}/assignments", json=settings)
+    assert created.status_code == 201, created.get_json()
+    return World(app, client, admin, staff, mentor, learners, outsider, course["id"], other["id"], created.get_json()["id"])
+
+
+@pytest.fixture
+def world(app: Flask, client: FlaskClient) -> World:
+    return build_world(app, client)

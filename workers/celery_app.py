@@ -1,0 +1,77 @@
+"""The Celery app, built the way Flask's own Celery pattern does it: every task runs in the app context."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask
+
+from reviews.kernel.background import Background
+
+log = logging.getLogger(__name__)
+
+PERIODIC = {
+    "sweep": "fairpeer.sweep",
+    "expire-claims": "fairpeer.expire_claims",
+}
+
+
+def celery_init_app(app: Flask) -> Celery:
+    """Attach a Celery app (``app.extensions["celery"]``) and the configured way of running tasks."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    broker = app.config.get("BROKER_URL")
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    every = float(app.config["SWEEP_SECONDS"])
+    celery_app.conf.update(
+        broker_url=broker or "memory://",
+        result_backend=broker or "cache+memory://",
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue="fairpeer",
+        result_expires=300,
+        broker_connection_retry_on_startup=True,
+        # A task that was running when its worker died comes back after this long (Redis transport).
+        broker_transport_options={"visibility_timeout": int(app.config.get("VISIBILITY_TIMEOUT_SECONDS", 600))},
+        beat_schedule={
+            name: {"task": task, "schedule": timedelta(seconds=every)} for name, task in PERIODIC.items()
+        },
+        worker_hijack_root_logger=False,
+    )
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+
+    import workers.tasks  # noqa: F401 - registers the shared tasks on this app
+
+    def resolve(name: str) -> Any:
+        return celery_app.tasks[name].run
+
+    if app.config.get("BACKGROUND_MODE") == "celery":
+        if not broker:
+            raise RuntimeError("BACKGROUND_MODE=celery needs BROKER_URL or REDIS_URL")
+
+        def send(name: str, args: tuple[Any, ...], countdown: float | None) -> None:
+            celery_app.send_task(name, args=list(args), countdown=countdown)
+
+        def ping(timeout: float) -> bool:
+            return celery_app.send_task("fairpeer.ping").get(timeout=timeout) == "pong"
+
+        background = Background(app, "celery", resolve, send, ping)
+    else:
+        background = Background(app, app.config.get("BACKGROUND_MODE", "embedded"), resolve)
+    app.extensions["fairpeer.background"] = background
+    return celery_app
+
+
+def start_embedded(app: Flask) -> None:
+    """Run tasks and the periodic schedule in this process (``fairpeer serve`` with no broker)."""
+    every = float(app.config["SWEEP_SECONDS"])
+    app.extensions["fairpeer.background"].start_embedded([(every, task) for task in PERIODIC.values()])

@@ -1,0 +1,67 @@
+"""Tasks: ids in, a service call, commit. Each says what makes it safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from flask import current_app
+
+from reviews.allocation.services import expire_claims as expire_overdue_claims
+from reviews.integrity import services as integrity
+from reviews.kernel.db import db
+from reviews.ops import sweep as sweep_service
+from reviews.scoring.services import recalibrate
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="fairpeer.recalibrate_assignment", bind=True, max_retries=5, default_retry_delay=2)
+def recalibrate_assignment(self, assignment_id: str) -> int | None:  # type: ignore[no-untyped-def]
+    """Recompute the assignment's scores. Idempotent: a run over inputs already calibrated does nothing, and
+    runs are serialised on the assignment row, so a retry or a duplicate delivery cannot undo a newer result."""
+    try:
+        return recalibrate(
+            db.session,
+            assignment_id,
+            method=current_app.config.get("CALIBRATION_METHOD", "median"),
+            fault_sleep=current_app.config["FAULT_RECALIBRATE_SLEEP"],
+        )
+    except Exception as exc:
+        db.session.rollback()
+        log.exception("recalibration of %s failed", assignment_id)
+        if current_app.config.get("BACKGROUND_MODE") == "celery":
+            raise self.retry(exc=exc) from exc
+        raise
+
+
+@shared_task(name="fairpeer.check_similarity")
+def check_similarity(submission_id: str) -> int:
+    """Compare a new submission with the others. Idempotent: cases are keyed by the pair, and a checked
+    submission is stamped, so a second run opens nothing new."""
+    opened = integrity.check_submission(db.session, submission_id)
+    db.session.commit()
+    return opened
+
+
+@shared_task(name="fairpeer.sweep")
+def sweep() -> dict[str, int]:
+    """Re-enqueue work whose result is missing or older than its inputs. Idempotent: it only enqueues
+    idempotent tasks."""
+    counts = sweep_service.find_and_enqueue(db.session)
+    db.session.commit()
+    return counts
+
+
+@shared_task(name="fairpeer.expire_claims")
+def expire_claims() -> int:
+    """Expire overdue claims. Idempotent and safe when two run at once: each claim expires by a conditional update."""
+    count = expire_overdue_claims(db.session)
+    db.session.commit()
+    return count
+
+
+@shared_task(name="fairpeer.ping")
+def ping() -> str:
+    """The health check's round trip; touches nothing."""
+    return "pong"
