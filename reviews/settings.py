@@ -20,6 +20,12 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _env_number(name: str, default: float) -> float:
+    """A number from the environment (operators and the integration tests tune timings this way)."""
+    raw = os.environ.get(name, "").strip()
+    return float(raw) if raw else default
+
+
 def from_environment(instance: Path) -> dict[str, Any]:
     broker = os.environ.get("BROKER_URL") or os.environ.get("REDIS_URL") or None
     database = os.environ.get("DATABASE_URL") or f"sqlite:///{(instance / 'fairpeer.db').resolve()}"
@@ -53,8 +59,11 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_SIGN_IN": "30 per minute",
     "RATE_LIMIT_SUBMIT": "30 per minute",
     "RATE_LIMIT_CLAIM": "300 per minute",
-    "SWEEP_SECONDS": 60,
+    # How often the periodic sweep and claim expiry run (beat, or the embedded runner).
+    "SWEEP_SECONDS": _env_number("FAIRPEER_SWEEP_SECONDS", 60),
+    # Redis transport: a task whose worker died unacknowledged is delivered again after this long.
+    "VISIBILITY_TIMEOUT_SECONDS": int(_env_number("FAIRPEER_VISIBILITY_TIMEOUT_SECONDS", 600)),
     "HEALTH_TIMEOUT_SECONDS": 5,
     # Failure tests only: seconds a recalibration sleeps between computing and writing.
-    "FAULT_RECALIBRATE_SLEEP": float(os.environ.get("FAIRPEER_FAULT_RECALIBRATE_SLEEP", "0") or 0),
+    "FAULT_RECALIBRATE_SLEEP": _env_number("FAIRPEER_FAULT_RECALIBRATE_SLEEP", 0),
 }

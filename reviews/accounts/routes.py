@@ -46,15 +46,19 @@ def create_sign_in_link(user_id: str) -> Any:
     if user is None:
         raise not_found("That user")
     if not caller.is_admin:
-        staff_courses = select(Membership.course_id).where(Membership.user_id == caller.id, Membership.role == STAFF)
-        shares = db.session.scalar(
-            select(Membership.id).where(Membership.user_id == user.id, Membership.course_id.in_(staff_courses)).limit(1)
+        caller_courses = select(Membership.course_id).where(Membership.user_id == caller.id)
+        shared_roles = set(
+            db.session.scalars(
+                select(Membership.role).where(Membership.user_id == caller.id, Membership.course_id.in_(
+                    select(Membership.course_id).where(Membership.user_id == user.id, Membership.course_id.in_(caller_courses))
+                ))
+            )
         )
-        if shares is None:
-            # Whether a user exists is itself private outside the courses the caller runs.
+        if not shared_roles and caller.id != user.id:
+            # Whether a user exists is itself private outside the courses the caller shares with them.
             raise not_found("That user")
-        if user.is_admin:
-            raise forbidden("Only an administrator may create sign-in links for an administrator.")
+        if STAFF not in shared_roles or user.is_admin:
+            raise forbidden("Only an administrator, or staff of a course this user is in, may create their sign-in links.")
     secret, link = services.create_sign_in_link(db.session, user, current_app.config["SIGN_IN_LINK_MINUTES"], caller.id)
     db.session.commit()
     return {"url": url_for("pages.sign_in", secret=secret, _external=True), "expires_at": link.expires_at.isoformat()}

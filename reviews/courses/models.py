@@ -37,7 +37,7 @@ class Assignment(IdMixin, Base):
     reviews_required: Mapped[int] = mapped_column(default=3)
     reviews_to_give: Mapped[int] = mapped_column(default=4)
     calibration_share: Mapped[float] = mapped_column(default=0.2)
-    max_attempts: Mapped[int | None] = mapped_column(default=2)
+    max_attempts: Mapped[int | None]  # None: unlimited (the request schema supplies the default)
     attempt_cooldown_hours: Mapped[float] = mapped_column(default=0)
     min_words: Mapped[int] = mapped_column(default=20)
     due_at: Mapped[datetime | None]

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from reviews.integrity.text import Token, normalise_with_offsets, word_tokens
+from reviews.integrity.text import Token, normalise_with_offsets, word_tokens, words
 
 PROSE = "prose"
 CODE = "code"
@@ -108,42 +108,65 @@ _CODE_TOKEN = re.compile(
 _HASH_COMMENT = re.compile(r"#[^\n]*")
 
 
-def code_tokens(text: str, *, language: str = "") -> list[Token]:
-    """Source code as structural tokens: keywords and operators as themselves, ``ID`` for names, ``NUM`` and
-    ``STR`` for literals; comments and layout dropped. ``language`` is a file extension; it only decides whether
-    ``#`` starts a comment (Python, Ruby, shell, R...) or is an operator (C's preprocessor lines)."""
+def _lex(text: str, language: str) -> tuple[list[tuple[str, str, int, int]], list[int]]:
+    """(group, lexeme, start, end) over the normalised text, and the offsets back to the original."""
     normal, offsets = normalise_with_offsets(text)
     hash_comments = language.lower().lstrip(".") in _HASH_COMMENT_LANGUAGES
-    tokens: list[Token] = []
+    lexemes: list[tuple[str, str, int, int]] = []
     position = 0
     length = len(normal)
     while position < length:
         if hash_comments and normal[position] == "#":
             match = _HASH_COMMENT.match(normal, position)
-            assert match is not None
-            position = match.end()
-            continue
-        match = _CODE_TOKEN.match(normal, position)
+            group = "line_comment"
+        else:
+            match = _CODE_TOKEN.match(normal, position)
+            group = ""
         assert match is not None  # the last alternative matches any non-space character
         position = match.end()
-        group = match.lastgroup
-        if group in ("space", "block_comment", "line_comment"):
-            continue
-        if group == "triple":
-            # A string on its own line is a docstring: documentation, not code.
+        group = group or match.lastgroup or "operator"
+        if group != "space":
+            lexemes.append((group, match.group(), match.start(), match.end()))
+    return lexemes, offsets
+
+
+def code_tokens(text: str, *, language: str = "") -> list[Token]:
+    """Source code as structural tokens: keywords and operators as themselves, ``ID`` for names, ``NUM`` and
+    ``STR`` for literals; comments and layout dropped. ``language`` is a file extension; it only decides whether
+    ``#`` starts a comment (Python, Ruby, shell, R...) or is an operator (C's preprocessor lines)."""
+    lexemes, offsets = _lex(text, language)
+    tokens: list[Token] = []
+    previous = ""
+    for group, lexeme, start, end in lexemes:
+        if group in ("block_comment", "line_comment", "triple"):
+            # Triple-quoted strings are nearly always docstrings: documentation, dropped like comments.
             continue
         if group == "string":
             value = "STR"
         elif group == "number":
             value = "NUM"
         elif group == "name":
-            lowered = match.group().casefold()
-            value = lowered if lowered in _KEYWORDS else "ID"
+            lowered = lexeme.casefold()
+            # After a dot a keyword-like name is a member (`System.in`), not a keyword.
+            value = lowered if lowered in _KEYWORDS and previous != "." else "ID"
         else:
-            value = match.group()
-        start, end = match.span()
+            value = lexeme
+        previous = value
         tokens.append(Token(value, offsets[start], offsets[end - 1] + 1))
     return tokens
+
+
+def code_notes(text: str, *, language: str = "") -> frozenset[int]:
+    """The human text inside source code, which structural tokens throw away: each string literal, and the words
+    of string literals and comments, as stable hashes. Independent solutions of one exercise share structure;
+    copies also share the wording of messages and comments."""
+    notes: set[int] = set()
+    for group, lexeme, _, _ in _lex(text, language)[0]:
+        if group in ("string", "triple"):
+            notes.add(stable_hash("literal\x1f" + lexeme))
+        if group in ("string", "triple", "block_comment", "line_comment"):
+            notes.update(stable_hash("word\x1f" + word) for word in words(lexeme))
+    return frozenset(notes)
 
 
 def tokens_for(text: str, kind: str, *, language: str = "") -> list[Token]:

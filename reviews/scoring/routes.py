@@ -14,13 +14,12 @@ from reviews.kernel.api import Blueprint
 from reviews.kernel.auth import STAFF, current_user, require_role
 from reviews.kernel.background import enqueue
 from reviews.kernel.db import db
-from reviews.kernel.errors import not_found
 from reviews.kernel.idempotency import idempotent
 from reviews.kernel.schemas import ScoresField
 from reviews.moderation import actions
 from reviews.scoring import services
 from reviews.submissions.models import LEARNER_WORK, Submission
-from reviews.submissions.services import mark_inputs_changed, validate_scores
+from reviews.submissions.services import get_visible_submission, mark_inputs_changed, validate_scores
 
 blp = Blueprint("scoring", __name__, url_prefix="/api", description="Scores: staff grades, release, export")
 
@@ -37,9 +36,7 @@ class StaffGradeCreate(ma.Schema):
 def staff_grade(body: dict[str, Any], submission_id: str) -> Any:
     """Grade a submission as staff; from then on this is its score."""
     caller = current_user()
-    submission = db.session.get(Submission, submission_id)
-    if submission is None:
-        raise not_found("That submission")
+    submission, _role = get_visible_submission(db.session, submission_id, caller)
     assignment = get_assignment(db.session, submission.assignment_id)
     require_role(assignment.course_id, caller, (STAFF,), "That submission", "give staff grades")
     scores = validate_scores(assignment, body["scores"])

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
 import marshmallow as ma
 from flask import current_app, request, send_file
 from sqlalchemy import select
-
-import io
 
 from reviews.allocation import services as allocation
 from reviews.allocation.models import Review
@@ -20,10 +19,10 @@ from reviews.kernel.idempotency import idempotent
 from reviews.kernel.ratelimit import limiter, submit_limit
 from reviews.moderation import services as moderation
 from reviews.moderation.schemas import REPORT_KINDS
-from reviews.scoring.services import is_released, score_json
 from reviews.scoring.models import Score
+from reviews.scoring.services import is_released, score_json
 from reviews.submissions import services
-from reviews.submissions.models import LEARNER_WORK, StoredFile, Submission
+from reviews.submissions.models import StoredFile, Submission
 
 blp = Blueprint("submissions", __name__, url_prefix="/api", description="Submissions, files, received reviews, appeals")
 
@@ -104,18 +103,7 @@ def add_sample(assignment_id: str) -> Any:
 
 
 def visible_submission(submission_id: str) -> tuple[Submission, str]:
-    """The submission and the caller's role: its author, mentors and staff; anyone else gets 404."""
-    caller = current_user()
-    submission = db.session.get(Submission, submission_id)
-    if submission is None:
-        raise not_found("That submission")
-    assignment = get_assignment(db.session, submission.assignment_id)
-    role = require_member(assignment.course_id, caller, "That submission")
-    if role == LEARNER and submission.author_id != caller.id:
-        raise not_found("That submission")
-    if role == LEARNER and submission.kind != LEARNER_WORK:
-        raise not_found("That submission")
-    return submission, role
+    return services.get_visible_submission(db.session, submission_id, current_user())
 
 
 @blp.route("/submissions/<submission_id>", methods=["GET"])

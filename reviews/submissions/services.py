@@ -21,8 +21,8 @@ from reviews.kernel import audit
 from reviews.kernel.background import enqueue
 from reviews.kernel.db import utcnow
 from reviews.kernel.errors import ApiError, invalid
-from reviews.submissions.models import ACTIVE, LEARNER_WORK, STAFF_SAMPLE, SUPERSEDED, Rejection as RejectionLog
-from reviews.submissions.models import StaffGrade, StoredFile, Submission
+from reviews.submissions.models import ACTIVE, LEARNER_WORK, STAFF_SAMPLE, SUPERSEDED, StaffGrade, StoredFile, Submission
+from reviews.submissions.models import Rejection as RejectionLog
 
 
 @dataclass(frozen=True)
@@ -262,3 +262,21 @@ def progress_json(session: Session, assignment: Assignment, learner_id: str) -> 
         "reviews_owed": max(0, assignment.reviews_to_give - given),
         "score": None if latest is None else score_json(session, assignment, latest, for_author=True),
     }
+
+
+def get_visible_submission(session: Session, submission_id: str, caller: User) -> tuple[Submission, str]:
+    """The submission and the caller's role: its author, mentors and staff; anyone else gets 404.
+
+    A reviewer sees the work they claimed only through the claim, never here: a claim shows no ids.
+    """
+    from reviews.kernel.auth import LEARNER, require_member
+    from reviews.kernel.errors import not_found
+
+    submission = session.get(Submission, submission_id)
+    if submission is None:
+        raise not_found("That submission")
+    assignment = session.get_one(Assignment, submission.assignment_id)
+    role = require_member(assignment.course_id, caller, "That submission")
+    if role == LEARNER and (submission.author_id != caller.id or submission.kind != LEARNER_WORK):
+        raise not_found("That submission")
+    return submission, role

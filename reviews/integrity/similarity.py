@@ -1,0 +1,489 @@
+"""Near-duplicate scoring: containment of fingerprints, template matches subtracted, common matches down-weighted.
+
+The score of a pair is the larger of the two containments, the (weighted) share of one text's counted k-grams
+that also occur in the other, so a copied part inside a longer answer still scores high for the shorter text.
+K-grams that also occur in the prompt or template do not count at all. K-grams that occur in a large share of
+the collection (boilerplate everybody writes) are down-weighted; because a containment is a ratio, a text whose
+k-grams are all equally common keeps its score, so many copies of one original still show as copies.
+
+Winnowed fingerprints go into an index to find candidates fast; candidates are then scored on all their k-grams
+and, for source code, by greedy string tiling (Wise 1993, as JPlag does) over the normalised token streams, which
+finds copies whose statements were reordered or padded more reliably than k-grams alone (bench/integrity.py).
+
+The index is an interface (:class:`FingerprintIndex`): :class:`InMemoryIndex` serves tests, the batch sweep and
+the benchmarks; a database- or Redis-backed one implements the same five methods.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from abc import ABC, abstractmethod
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from reviews.integrity.fingerprints import (
+    CODE,
+    PROSE,
+    Fingerprint,
+    WinnowSettings,
+    code_notes,
+    fingerprints_of,
+    kgram_hashes,
+    settings_for,
+    tokens_for,
+)
+from reviews.integrity.text import Token
+
+
+@dataclass(frozen=True)
+class Document:
+    """A text prepared for comparison: its tokens, the hash of every k-gram, and its winnowed fingerprints."""
+
+    id: str
+    kind: str
+    text: str
+    tokens: list[Token]
+    kgrams: list[int]
+    fingerprints: list[Fingerprint]
+    settings: WinnowSettings
+    notes: frozenset[int] = frozenset()  # code only: hashes of the words of its string literals and comments
+
+    @property
+    def hashes(self) -> frozenset[int]:
+        """The distinct winnowed fingerprint hashes and notes: what goes into an index to find candidates."""
+        return frozenset(f.hash for f in self.fingerprints) | self.notes
+
+    @property
+    def all_hashes(self) -> frozenset[int]:
+        """Every k-gram hash and note: what an index holds when it also serves the collection's frequencies."""
+        return frozenset(self.kgrams) | self.notes
+
+
+def prepare(doc_id: str, text: str, kind: str = PROSE, *, language: str = "", settings: WinnowSettings | None = None) -> Document:
+    """Tokenise and fingerprint a text once, for indexing and for any number of comparisons."""
+    settings = settings or settings_for(kind)
+    tokens = tokens_for(text, kind, language=language)
+    return Document(
+        id=doc_id,
+        kind=kind,
+        text=text,
+        tokens=tokens,
+        kgrams=kgram_hashes(tokens, settings.k),
+        fingerprints=fingerprints_of(tokens, settings),
+        settings=settings,
+        notes=code_notes(text, language=language) if kind == CODE else frozenset(),
+    )
+
+
+def template_hashes(texts: Iterable[str | None], kind: str = PROSE, *, language: str = "") -> frozenset[int]:
+    """Every k-gram hash of the prompt and template texts: matches on these do not count as copying."""
+    settings = settings_for(kind)
+    found: set[int] = set()
+    for text in texts:
+        if text:
+            found.update(kgram_hashes(tokens_for(text, kind, language=language), settings.k))
+            if kind == CODE:
+                found.update(code_notes(text, language=language))
+    return frozenset(found)
+
+
+@dataclass(frozen=True)
+class CommonWeighting:
+    """How much a k-gram found in ``df`` of the ``n`` documents of a collection counts.
+
+    Up to ``share`` of the collection (and never below ``floor`` documents) a k-gram counts fully; above that its
+    weight falls like its inverse document frequency, ``log((n + 1) / df) / log((n + 1) / limit)``, to nearly 0
+    for a k-gram every document has. The cut-off is a share of the collection, not a count, so a cluster of
+    copies in a large class is not mistaken for boilerplate; and since a containment is a ratio, a document
+    whose k-grams are all equally common keeps its score.
+    """
+
+    share: float = 0.25
+    floor: int = 5
+
+    def weight(self, df: int, n: int) -> float:
+        limit = max(float(self.floor), self.share * n)
+        if df <= limit:
+            return 1.0
+        return max(math.log((n + 1) / df), 0.0) / math.log((n + 1) / limit)
+
+
+@dataclass(frozen=True)
+class Span:
+    """Matching character ranges, ``[a_start, a_end)`` in the first text and ``[b_start, b_end)`` in the second."""
+
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+
+    def as_json(self) -> dict[str, list[int]]:
+        return {"a": [self.a_start, self.a_end], "b": [self.b_start, self.b_end]}
+
+
+@dataclass(frozen=True)
+class Match:
+    """The comparison of two documents: ``score`` is ``max(containment_a, containment_b)``; ``containment_a`` is
+    the share of ``a``'s counted k-grams found in ``b``."""
+
+    score: float
+    containment_a: float
+    containment_b: float
+    spans: list[Span] = field(default_factory=list)
+    method: str = "kgrams"
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "score": round(self.score, 4),
+            "containment_a": round(self.containment_a, 4),
+            "containment_b": round(self.containment_b, 4),
+            "method": self.method,
+            "spans": [s.as_json() for s in self.spans],
+        }
+
+
+Weights = Mapping[int, float]
+
+
+def compare(
+    a: Document,
+    b: Document,
+    *,
+    excluded: frozenset[int] = frozenset(),
+    weights: Weights | None = None,
+    tiling: bool | None = None,
+) -> Match:
+    """Score a pair. ``excluded``: template k-gram hashes; ``weights``: per-hash weights of common k-grams (missing
+    hashes weigh 1). ``tiling`` (default: for code) scores by greedy string tiling instead of k-gram containment."""
+    if a.kind != b.kind:
+        raise ValueError("compare prose with prose and code with code")
+    if tiling is None:
+        tiling = a.kind == CODE
+    structure = _compare_by_tiling(a, b, excluded=excluded, weights=weights) if tiling else _compare_by_kgrams(a, b, excluded=excluded, weights=weights)
+    if a.kind != CODE:
+        return structure
+    return _with_notes(structure, a, b, excluded=excluded, weights=weights)
+
+
+def _with_notes(structure: Match, a: Document, b: Document, *, excluded: frozenset[int], weights: Weights | None) -> Match:
+    """For code, the structural containments averaged with the containments of the notes (the words of string
+    literals and comments), when both programs have notes: programs written independently for one exercise
+    often share their structure, much more rarely the wording of their messages and comments."""
+    notes_a = a.notes - excluded
+    notes_b = b.notes - excluded
+    if not notes_a or not notes_b:
+        return structure
+    matched = sum(_weight(weights, h) for h in notes_a & notes_b)
+    total_a = sum(_weight(weights, h) for h in notes_a)
+    total_b = sum(_weight(weights, h) for h in notes_b)
+    containment_a = (structure.containment_a + (matched / total_a if total_a else 0.0)) / 2
+    containment_b = (structure.containment_b + (matched / total_b if total_b else 0.0)) / 2
+    return Match(max(containment_a, containment_b), containment_a, containment_b, structure.spans, structure.method + "+notes")
+
+
+def _weight(weights: Weights | None, h: int) -> float:
+    return 1.0 if weights is None else weights.get(h, 1.0)
+
+
+def _compare_by_kgrams(a: Document, b: Document, *, excluded: frozenset[int], weights: Weights | None) -> Match:
+    set_a = set(a.kgrams) - excluded
+    set_b = set(b.kgrams) - excluded
+    if not set_a or not set_b:
+        return Match(0.0, 0.0, 0.0)
+    shared = set_a & set_b
+    matched = sum(_weight(weights, h) for h in shared)
+    total_a = sum(_weight(weights, h) for h in set_a)
+    total_b = sum(_weight(weights, h) for h in set_b)
+    containment_a = matched / total_a if total_a else 0.0
+    containment_b = matched / total_b if total_b else 0.0
+    return Match(max(containment_a, containment_b), containment_a, containment_b, _kgram_spans(a, b, shared))
+
+
+def _kgram_spans(a: Document, b: Document, shared: set[int]) -> list[Span]:
+    """Runs of consecutive shared k-grams, as character ranges in both texts."""
+    if not shared:
+        return []
+    where_b: dict[int, list[int]] = defaultdict(list)
+    for j, h in enumerate(b.kgrams):
+        if h in shared:
+            where_b[h].append(j)
+    runs: list[tuple[int, int, int]] = []  # (start in a, start in b, k-grams)
+    previous: tuple[int, int] | None = None
+    for i, h in enumerate(a.kgrams):
+        if h not in shared:
+            previous = None
+            continue
+        candidates = where_b[h]
+        if previous is not None and previous[1] + 1 in candidates and previous[0] + 1 == i:
+            start_a, start_b, length = runs[-1]
+            runs[-1] = (start_a, start_b, length + 1)
+            previous = (i, previous[1] + 1)
+        else:
+            runs.append((i, candidates[0], 1))
+            previous = (i, candidates[0])
+    k = a.settings.k
+    return _merge_spans(
+        [_token_span(a.tokens, b.tokens, i, j, min(n + k - 1, len(a.tokens) - i, len(b.tokens) - j)) for i, j, n in runs]
+    )
+
+
+def _token_span(a: Sequence[Token], b: Sequence[Token], i: int, j: int, length: int) -> Span:
+    return Span(a[i].start, a[i + length - 1].end, b[j].start, b[j + length - 1].end)
+
+
+def _merge_spans(spans: list[Span]) -> list[Span]:
+    """Overlapping evidence in ``a`` reported once; spans ordered by their place in ``a``."""
+    merged: list[Span] = []
+    for span in sorted(spans, key=lambda s: (s.a_start, s.b_start)):
+        last = merged[-1] if merged else None
+        if last is not None and span.a_start <= last.a_end and span.b_start <= last.b_end and span.b_end >= last.b_start:
+            merged[-1] = Span(last.a_start, max(last.a_end, span.a_end), min(last.b_start, span.b_start), max(last.b_end, span.b_end))
+        else:
+            merged.append(span)
+    return merged
+
+
+def greedy_string_tiling(a: Sequence[str], b: Sequence[str], min_length: int) -> list[tuple[int, int, int]]:
+    """Tiles ``(start in a, start in b, length)``: non-overlapping common runs of at least ``min_length`` tokens,
+    longest first (Wise, 1993). Runs are found on the diagonals of the equality matrix with numpy, then taken
+    greedily; a run that overlaps a tile already taken is cut to its free parts and queued again."""
+    if not a or not b:
+        return []
+    vocabulary: dict[str, int] = {}
+    ids_a = np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for t in a), dtype=np.int64, count=len(a))
+    ids_b = np.fromiter((vocabulary.get(t, -1) for t in b), dtype=np.int64, count=len(b))
+    equal = ids_a[:, None] == ids_b[None, :]
+    run = np.zeros(equal.shape, dtype=np.int32)
+    run[0] = equal[0]
+    run[:, 0] = equal[:, 0]
+    for i in range(1, len(a)):
+        run[i, 1:] = (run[i - 1, :-1] + 1) * equal[i, 1:]
+    # A run ends where the next diagonal cell does not continue it.
+    continues = np.zeros(equal.shape, dtype=bool)
+    continues[:-1, :-1] = equal[1:, 1:]
+    ends_i, ends_j = np.nonzero((run >= min_length) & ~continues)
+    queue = [(-int(run[i, j]), int(i - run[i, j] + 1), int(j - run[i, j] + 1)) for i, j in zip(ends_i, ends_j, strict=True)]
+    heapq.heapify(queue)
+    taken_a = np.zeros(len(a), dtype=bool)
+    taken_b = np.zeros(len(b), dtype=bool)
+    tiles: list[tuple[int, int, int]] = []
+    while queue:
+        negative_length, i, j = heapq.heappop(queue)
+        length = -negative_length
+        free = ~taken_a[i : i + length] & ~taken_b[j : j + length]
+        if free.all():
+            taken_a[i : i + length] = True
+            taken_b[j : j + length] = True
+            tiles.append((i, j, length))
+            continue
+        # Requeue the free stretches that are still long enough.
+        start = None
+        for offset, ok in enumerate(list(free) + [False]):
+            if ok and start is None:
+                start = offset
+            elif not ok and start is not None:
+                if offset - start >= min_length:
+                    heapq.heappush(queue, (-(offset - start), i + start, j + start))
+                start = None
+    return sorted(tiles)
+
+
+# Minimum tile for code: a little shorter than a k-gram, long enough that `) ; ID . ID (` alone never tiles.
+CODE_TILE = 6
+
+
+def _compare_by_tiling(a: Document, b: Document, *, excluded: frozenset[int], weights: Weights | None) -> Match:
+    """Greedy string tiling over the tokens; each token counts with the weight of the k-gram starting there, and
+    tokens inside template k-grams do not count."""
+    if not a.tokens or not b.tokens:
+        return Match(0.0, 0.0, 0.0)
+    weight_a = _token_weights(a, excluded, weights)
+    weight_b = _token_weights(b, excluded, weights)
+    tiles = greedy_string_tiling([t.value for t in a.tokens], [t.value for t in b.tokens], CODE_TILE)
+    covered_a = np.zeros(len(a.tokens), dtype=bool)
+    covered_b = np.zeros(len(b.tokens), dtype=bool)
+    for i, j, n in tiles:
+        covered_a[i : i + n] = True
+        covered_b[j : j + n] = True
+    total_a, total_b = weight_a.sum(), weight_b.sum()
+    containment_a = float(weight_a[covered_a].sum() / total_a) if total_a > 0 else 0.0
+    containment_b = float(weight_b[covered_b].sum() / total_b) if total_b > 0 else 0.0
+    spans = _merge_spans([_token_span(a.tokens, b.tokens, i, j, n) for i, j, n in tiles])
+    return Match(max(containment_a, containment_b), containment_a, containment_b, spans, method="tiling")
+
+
+def _token_weights(doc: Document, excluded: frozenset[int], weights: Weights | None) -> np.ndarray:
+    """Per token, the smallest weight of the k-grams covering it (0 inside template text)."""
+    out = np.ones(len(doc.tokens))
+    if not excluded and weights is None:
+        return out
+    k = doc.settings.k
+    for position, h in enumerate(doc.kgrams):
+        w = 0.0 if h in excluded else _weight(weights, h)
+        if w < 1.0:
+            stop = min(position + k, len(out))
+            np.minimum(out[position:stop], w, out=out[position:stop])
+    return out
+
+
+class FingerprintIndex(ABC):
+    """Which documents hold which fingerprints, and how many documents hold each: all the detector needs from
+    storage. Document ids are opaque strings."""
+
+    @abstractmethod
+    def add(self, doc_id: str, hashes: Iterable[int]) -> None:
+        """Index a document's distinct fingerprint hashes (adding a document again replaces it)."""
+
+    @abstractmethod
+    def remove(self, doc_id: str) -> None:
+        """Forget a document (a cancelled or superseded submission)."""
+
+    @abstractmethod
+    def document_count(self) -> int:
+        """How many documents are indexed."""
+
+    @abstractmethod
+    def document_frequency(self, hashes: Iterable[int]) -> dict[int, int]:
+        """For each given hash held by at least one document, how many documents hold it."""
+
+    @abstractmethod
+    def postings(self, hashes: Iterable[int], *, max_documents: int | None = None) -> dict[int, list[str]]:
+        """For each given hash, the ids of the documents holding it; hashes held by more than ``max_documents``
+        documents are left out (too common to find candidates with)."""
+
+
+class InMemoryIndex(FingerprintIndex):
+    """A dictionary-backed index for tests, the batch sweep and benchmarks."""
+
+    def __init__(self) -> None:
+        self._postings: dict[int, set[str]] = defaultdict(set)
+        self._documents: dict[str, frozenset[int]] = {}
+
+    def add(self, doc_id: str, hashes: Iterable[int]) -> None:
+        self.remove(doc_id)
+        held = frozenset(hashes)
+        self._documents[doc_id] = held
+        for h in held:
+            self._postings[h].add(doc_id)
+
+    def remove(self, doc_id: str) -> None:
+        for h in self._documents.pop(doc_id, frozenset()):
+            holders = self._postings[h]
+            holders.discard(doc_id)
+            if not holders:
+                del self._postings[h]
+
+    def document_count(self) -> int:
+        return len(self._documents)
+
+    def document_frequency(self, hashes: Iterable[int]) -> dict[int, int]:
+        return {h: len(self._postings[h]) for h in hashes if h in self._postings}
+
+    def postings(self, hashes: Iterable[int], *, max_documents: int | None = None) -> dict[int, list[str]]:
+        found: dict[int, list[str]] = {}
+        for h in hashes:
+            holders = self._postings.get(h)
+            if holders and (max_documents is None or len(holders) <= max_documents):
+                found[h] = sorted(holders)
+        return found
+
+
+def common_weights(index: FingerprintIndex, hashes: Iterable[int], weighting: CommonWeighting | None = None) -> dict[int, float]:
+    """Weights below 1 for the given hashes that are common in the indexed collection."""
+    weighting = weighting or CommonWeighting()
+    n = index.document_count()
+    out: dict[int, float] = {}
+    for h, df in index.document_frequency(hashes).items():
+        w = weighting.weight(df, n)
+        if w < 1.0:
+            out[h] = w
+    return out
+
+
+@dataclass(frozen=True)
+class Candidate:
+    doc_id: str
+    shared: float  # weighted count of shared fingerprints
+
+
+def find_candidates(
+    index: FingerprintIndex,
+    document: Document,
+    *,
+    excluded: frozenset[int] = frozenset(),
+    weighting: CommonWeighting | None = None,
+    min_shared: float = 1.0,
+    limit: int = 50,
+) -> list[Candidate]:
+    """Indexed documents sharing fingerprints with ``document``, most shared first (the document itself skipped).
+
+    Fingerprints held by more than the collection's common share are not used to look up candidates: a pair that
+    shares only boilerplate scores low anyway, and their long posting lists are what makes lookups slow."""
+    weighting = weighting or CommonWeighting()
+    hashes = [h for h in document.hashes if h not in excluded]
+    n = max(index.document_count(), 1)
+    limit_df = int(max(weighting.floor, weighting.share * n))
+    shared: Counter[str] = Counter()
+    for holders in index.postings(hashes, max_documents=limit_df).values():
+        for doc_id in holders:
+            if doc_id != document.id:
+                shared[doc_id] += 1
+    return [Candidate(doc_id, count) for doc_id, count in shared.most_common(limit) if count >= min_shared]
+
+
+@dataclass(frozen=True)
+class PairResult:
+    a: str
+    b: str
+    match: Match
+
+
+def similarity_sweep(
+    paths_and_texts: Sequence[tuple[str, str]],
+    prompt_text: str | None = None,
+    *,
+    kinds: Mapping[str, str] | None = None,
+    weighting: CommonWeighting | None = None,
+) -> list[PairResult]:
+    """Every pair of texts with a score above 0, highest first. Texts are prose unless ``kinds`` maps their path to
+    ``code``; only texts of the same kind are compared. ``prompt_text`` is template text whose matches do not count.
+    Candidates come from the index (a pair sharing no uncommon fingerprint is not compared)."""
+    weighting = weighting or CommonWeighting()
+    kinds = kinds or {}
+    documents = [prepare(path, text, kinds.get(path, PROSE), language=_extension(path)) for path, text in paths_and_texts]
+    results: list[PairResult] = []
+    for kind in (PROSE, CODE):
+        group = [d for d in documents if d.kind == kind]
+        if len(group) < 2:
+            continue
+        excluded = template_hashes([prompt_text], kind)
+        index = InMemoryIndex()
+        for doc in group:
+            index.add(doc.id, doc.hashes - excluded)
+        by_id = {d.id: d for d in group}
+        all_hashes = set().union(*(set(d.kgrams) for d in group))
+        kgram_index = InMemoryIndex()
+        for doc in group:
+            kgram_index.add(doc.id, set(doc.kgrams) - excluded)
+        weights = common_weights(kgram_index, all_hashes, weighting)
+        seen: set[tuple[str, str]] = set()
+        for doc in group:
+            for candidate in find_candidates(index, doc, excluded=excluded, weighting=weighting, limit=len(group)):
+                pair = (min(doc.id, candidate.doc_id), max(doc.id, candidate.doc_id))
+                if pair in seen:
+                    continue
+                seen.add(pair)
+                match = compare(by_id[pair[0]], by_id[pair[1]], excluded=excluded, weights=weights)
+                if match.score > 0:
+                    results.append(PairResult(pair[0], pair[1], match))
+    results.sort(key=lambda r: (-r.match.score, r.a, r.b))
+    return results
+
+
+def _extension(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[-1] if "." in name else ""
