@@ -95,6 +95,11 @@ def init_app(app: Flask) -> None:
             return _json_error(400, code, message, None)
         if status == 429:
             retry = _retry_after(exc)
+            if not _wants_json():
+                from reviews.pages.render import render_error
+
+                response, code = render_error(429, f"Too many attempts in a short time. Wait {retry} seconds, then try again.")
+                return response, code, {"Retry-After": str(retry)}
             return _json_error(
                 429,
                 "rate_limited",

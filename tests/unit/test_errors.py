@@ -259,3 +259,20 @@ def test_no_request_gives_a_500(world: World) -> None:
             assert r.status_code < 500
     r = world.staff.get(f"/api/courses/{world.course_id}/escalations?status=bogus")
     assert_error(r, 422, "invalid_request")
+
+
+def test_rate_limits_on_claiming_and_signing_in(template_db: Path, tmp_path: Path) -> None:
+    shutil.copy(template_db, tmp_path / "db.sqlite")
+    app = make_app(tmp_path / "db.sqlite", RATELIMIT_ENABLED=True, RATE_LIMIT_CLAIM="3 per minute", RATE_LIMIT_SIGN_IN="2 per minute")
+    client = app.test_client()
+    world = build_world(app, client, n_learners=3)
+    for i, learner in enumerate(world.learners):
+        world.submit(learner, n=i)
+    learner = world.learners[0]
+    statuses = [world.claim(learner).status_code for _ in range(4)]
+    assert statuses[:3] == [201, 200, 200]
+    assert_error(world.claim(learner), 429, "rate_limited")
+    # Guessing sign-in links is limited per address.
+    assert [client.get("/sign-in/guess-%d" % i).status_code for i in range(2)] == [400, 400]
+    assert client.get("/sign-in/guess-3").status_code == 429
+    app.extensions["fairpeer.db"][0].dispose()
