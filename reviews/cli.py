@@ -11,6 +11,8 @@ from typing import Any
 import click
 from flask import Flask
 
+from reviews.kernel import logs
+
 
 def build_app(**config: Any) -> Flask:
     from reviews.app import create_app
@@ -62,6 +64,7 @@ def worker(concurrency: int, loglevel: str) -> None:
     app = build_app()
     if app.config["BACKGROUND_MODE"] != "celery":
         raise click.ClickException("No broker configured: set REDIS_URL or BROKER_URL (without one, `fairpeer serve` runs the work itself).")
+    logs.configure(loglevel)
     celery = app.extensions["celery"]
     celery.worker_main(["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", "-Q", "fairpeer", "--without-mingle", "--without-gossip"])
 
@@ -74,6 +77,7 @@ def beat(loglevel: str, schedule: str | None) -> None:
     app = build_app()
     if app.config["BACKGROUND_MODE"] != "celery":
         raise click.ClickException("No broker configured: set REDIS_URL or BROKER_URL.")
+    logs.configure(loglevel)
     schedule = schedule or str(Path(tempfile.mkdtemp(prefix="fairpeer-beat-")) / "schedule")
     app.extensions["celery"].start(["beat", f"--loglevel={loglevel}", f"--schedule={schedule}"])
 

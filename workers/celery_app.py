@@ -9,6 +9,7 @@ from typing import Any
 from celery import Celery, Task
 from flask import Flask
 
+from reviews.kernel import logs
 from reviews.kernel.background import Background
 
 log = logging.getLogger(__name__)
@@ -24,8 +25,12 @@ def celery_init_app(app: Flask) -> Celery:
 
     class FlaskTask(Task):
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
-            with app.app_context():
-                return self.run(*args, **kwargs)
+            token = logs.task_id.set(self.request.id)
+            try:
+                with app.app_context():
+                    return self.run(*args, **kwargs)
+            finally:
+                logs.task_id.reset(token)
 
     broker = app.config.get("BROKER_URL")
     celery_app = Celery(app.name, task_cls=FlaskTask)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sys
 import unicodedata
 from dataclasses import dataclass
 
@@ -25,25 +24,18 @@ _NO_SPACE_RANGES = (
     "\u3400-\u4dbf"  # CJK extension A
     "\u4e00-\u9fff"  # CJK unified ideographs
     "\uf900-\ufaff"  # CJK compatibility ideographs
-    "\U00020000-\U0003134f"  # CJK extensions B-G
 )
+# Kept apart: a character class reaching past U+FFFF makes the `re` module test ranges one by one, several times
+# slower on every character of every text.
+_NO_SPACE_ASTRAL = "\U00020000-\U0003134f"  # CJK extensions B-G
 
 # Characters that render as nothing but are not format characters.
 _BLANK_LETTERS = "\u115f\u1160\u3164\uffa0\u2800"
 
 
-def _scan_unicode() -> tuple[str, str]:
-    """Character-class bodies for invisible characters and combining marks (the `re` module has no \\p{...})."""
-    invisible: list[int] = []
-    marks: list[int] = []
-    for start, stop in ((0, 0x20000), (0x30000, 0x31350), (0xE0000, 0xE1000)):
-        for code in range(start, min(stop, sys.maxunicode + 1)):
-            category = unicodedata.category(chr(code))
-            if category == "Cf":
-                invisible.append(code)
-            elif category in ("Mn", "Mc", "Me"):
-                marks.append(code)
-    return _as_class(invisible + [ord(c) for c in _BLANK_LETTERS]), _as_class(marks)
+def _scan_marks() -> str:
+    """Character-class body of the combining marks of the Basic Multilingual Plane (`re` has no \\p{M})."""
+    return _as_class([code for code in range(0x300, 0x10000) if unicodedata.category(chr(code)) in ("Mn", "Mc", "Me")])
 
 
 def _as_class(codes: list[int]) -> str:
@@ -61,24 +53,50 @@ def _as_class(codes: list[int]) -> str:
     return "".join(parts)
 
 
-_INVISIBLE_CLASS, _MARK_CLASS = _scan_unicode()
-_INVISIBLE = re.compile(f"[{_INVISIBLE_CLASS}]+")
+_MARK_CLASS = _scan_marks()
 # A word: a letter or digit followed by letters, digits and combining marks (so Devanagari vowel signs stay in
 # their word); in a script written without spaces, one letter with its marks.
-_WORD = re.compile(f"[{_NO_SPACE_RANGES}][{_MARK_CLASS}]*|[^\\W_{_NO_SPACE_RANGES}](?:[^\\W_{_NO_SPACE_RANGES}]|[{_MARK_CLASS}])*")
-_NO_SPACE = re.compile(f"[{_NO_SPACE_RANGES}]")
+_WORD = re.compile(
+    f"(?:[{_NO_SPACE_RANGES}]|[{_NO_SPACE_ASTRAL}])[{_MARK_CLASS}]*"
+    f"|(?![{_NO_SPACE_ASTRAL}])[^\\W_{_NO_SPACE_RANGES}](?:(?![{_NO_SPACE_ASTRAL}])[^\\W_{_NO_SPACE_RANGES}]|[{_MARK_CLASS}])*"
+)
+_NO_SPACE = re.compile(f"[{_NO_SPACE_RANGES}]|[{_NO_SPACE_ASTRAL}]")
+# Most texts have neither combining marks nor spaceless scripts: plain runs of letters and digits are their
+# words, found several times faster than with the full pattern.
+_SIMPLE_WORD = re.compile(r"[^\W_]+")
+
+
+def _needs_full_pattern(text: str) -> bool:
+    if text.isascii():
+        return False
+    return any(ord(ch) >= 0x300 and (unicodedata.category(ch)[0] == "M" or _NO_SPACE.match(ch)) for ch in set(text))
+
+
+def _invisible_in(text: str) -> set[str]:
+    """The distinct invisible characters of a text (judged once per distinct character: fast on long texts)."""
+    return {ch for ch in set(text) if ord(ch) > 127 and (ch in _BLANK_LETTERS or unicodedata.category(ch) == "Cf")}
 
 
 def strip_invisible(text: str) -> str:
     """NFKC-normalise and drop invisible characters (zero-width spaces and joiners, bidi marks, blank fillers)."""
     if text.isascii():
         return text  # ASCII is already NFKC and has no format characters (control characters are not words).
-    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    normal = unicodedata.normalize("NFKC", text)
+    invisible = _invisible_in(normal)
+    return normal.translate(dict.fromkeys(map(ord, invisible))) if invisible else normal
 
 
 def words(text: str) -> list[str]:
     """Words are runs of letters or digits (casefolded); in scripts written without spaces each character is a word."""
-    return _WORD.findall(strip_invisible(text).casefold())
+    return words_of_normalised(strip_invisible(text))
+
+
+def words_of_normalised(normal: str) -> list[str]:
+    """:func:`words` of a text :func:`strip_invisible` has already normalised (saves normalising twice)."""
+    folded = normal.casefold()
+    if not _needs_full_pattern(folded):
+        return _SIMPLE_WORD.findall(folded)
+    return _WORD.findall(folded)
 
 
 def is_no_space_word(word: str) -> bool:
@@ -106,13 +124,14 @@ def normalise_with_offsets(text: str) -> tuple[str, list[int]]:
     can be shown in the text the learner wrote."""
     if text.isascii():
         return text, list(range(len(text) + 1))
-    if unicodedata.is_normalized("NFKC", text) and not _INVISIBLE.search(text):
+    if unicodedata.is_normalized("NFKC", text) and not _invisible_in(text):
         return text, list(range(len(text) + 1))
     out: list[str] = []
     offsets: list[int] = []
     # Normalise a base character together with its combining marks, so that composition still happens.
     for cluster in re.finditer(f".[{_MARK_CLASS}]*", text, re.DOTALL):
-        piece = _INVISIBLE.sub("", unicodedata.normalize("NFKC", cluster.group()))
+        piece = unicodedata.normalize("NFKC", cluster.group())
+        piece = "".join(ch for ch in piece if ch not in _BLANK_LETTERS and unicodedata.category(ch) != "Cf")
         out.append(piece)
         offsets.extend([cluster.start()] * len(piece))
     offsets.append(len(text))

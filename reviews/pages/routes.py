@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, session, url_for
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
@@ -25,9 +26,9 @@ from reviews.moderation.schemas import ACTIONS, REPORT_KINDS
 from reviews.pages.render import check_csrf, csrf_token
 from reviews.records.services import record_json
 from reviews.scoring.models import Score
-from reviews.scoring.services import is_released
+from reviews.scoring.services import is_released, score_json
 from reviews.submissions import services as submissions
-from reviews.submissions.models import Submission
+from reviews.submissions.models import StoredFile, Submission
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 
@@ -102,9 +103,13 @@ def _next_step(assignment: Assignment, user: User, role: str) -> str:
 @bp.route("/assignments/<assignment_id>")
 def assignment(assignment_id: str) -> Any:
     user = _signed_in()
-    item = get_assignment(db.session, assignment_id)
+    return _assignment_page(get_assignment(db.session, assignment_id), user)
+
+
+def _assignment_page(item: Assignment, user: User, draft: str | None = None, status: int = 200) -> Any:
+    """The assignment page; ``draft`` refills the answer box after a rejected submission so no work is lost."""
     role = require_member(item.course_id, user, "That assignment")
-    context: dict[str, Any] = {"assignment": item, "role": role, "report_kinds": REPORT_KINDS}
+    context: dict[str, Any] = {"assignment": item, "role": role, "report_kinds": REPORT_KINDS, "draft": draft}
     if role == LEARNER:
         progress = submissions.progress_json(db.session, item, user.id)
         claim = allocation.live_claim(db.session, item.id, user.id, utcnow())
@@ -117,13 +122,20 @@ def assignment(assignment_id: str) -> Any:
                 "item": {"text": shown.text, "files": [submissions.file_json(f) for f in submissions.files_of(db.session, shown.id)]},
             }
         received: dict[str, Any] = {"released": False, "reviews": []}
+        own_view = None
         if progress["submission"]:
             own = db.session.get_one(Submission, progress["submission"]["id"])
+            # The learner sees what they handed in, so an accepted attempt is never mistaken for a lost one.
+            own_view = {
+                "attempt": own.attempt, "status": own.status, "text": own.text, "cancelled_reason": own.cancelled_reason,
+                "files": [submissions.file_json(f) for f in submissions.files_of(db.session, own.id)],
+            }
             if is_released(db.session, item, own, db.session.get(Score, own.id)):
                 reviews = db.session.scalars(select(Review).where(Review.submission_id == own.id).order_by(Review.created_at))
                 received = {"released": True, "reviews": list(reviews)}
-        context.update(progress=progress, claim=claim_view, received=received)
-    return render_template("assignment.html", **context)
+        attempts_left = None if item.max_attempts is None else max(0, item.max_attempts - progress["attempts"])
+        context.update(progress=progress, claim=claim_view, received=received, own=own_view, attempts_left=attempts_left)
+    return render_template("assignment.html", **context), status
 
 
 @bp.route("/assignments/<assignment_id>/submit", methods=["POST"])
@@ -133,16 +145,19 @@ def submit(assignment_id: str) -> Any:
     item = get_assignment(db.session, assignment_id)
     require_role(item.course_id, user, (LEARNER,), "That assignment", "submit work")
     uploads = [submissions.Upload(f.filename or "file", f.mimetype or "", f.read()) for f in request.files.getlist("files") if f.filename]
+    text = request.form.get("text", "")
     try:
         done = submissions.submit(
-            db.session, item, user, request.form.get("text", ""), uploads,
+            db.session, item, user, text, uploads,
             max_files=current_app.config["MAX_FILES"], max_bytes=current_app.config["MAX_FILE_BYTES"],
         )
         db.session.commit()
     except ApiError as exc:
         db.session.rollback()
-        reasons = " ".join(r["message"] for r in exc.details.get("reasons", [])) or exc.message
-        return _back(item.id, reasons, "error")
+        for message in [r["message"] for r in exc.details.get("reasons", [])] or [exc.message]:
+            flash(message, "error")
+        # Answer on the spot, not with a redirect: the learner's text stays in the box to be fixed.
+        return _assignment_page(item, user, draft=text, status=exc.status)
     return _back(item.id, f"Attempt {done.attempt} submitted.")
 
 
@@ -259,11 +274,21 @@ def case(case_id: str) -> Any:
             left, left_title = texts[0].text, "Submission" if len(texts) == 1 else "Earlier submission"
         if len(texts) > 1 and texts[1] is not None:
             right, right_title = texts[1].text, "Later submission"
-    reviews = []
+    reviews: list[Review] = []
+    files: list[dict[str, Any]] = []
+    score = criteria = None
+    max_total = None
     if row.submission_id:
         reviews = list(db.session.scalars(select(Review).where(Review.submission_id == row.submission_id).order_by(Review.created_at)))
+        subject = db.session.get_one(Submission, row.submission_id)
+        item = db.session.get_one(Assignment, subject.assignment_id)
+        # The mentor decides with the current score and its scale in view (an override is a total on that scale).
+        score = score_json(db.session, item, subject, for_author=False)
+        criteria, max_total = item.criteria, item.max_total
+        files = [submissions.file_json(f) for f in submissions.files_of(db.session, subject.id)]
     return render_template(
-        "case.html", case=view, left=left, right=right, left_title=left_title, right_title=right_title, reviews=reviews, actions=ACTIONS
+        "case.html", case=view, course_id=row.course_id, left=left, right=right, left_title=left_title, right_title=right_title,
+        reviews=reviews, actions=ACTIONS, score=score, criteria=criteria, max_total=max_total, files=files,
     )
 
 
@@ -307,6 +332,26 @@ def resolve_case(case_id: str) -> Any:
         db.session.rollback()
         flash(exc.message, "error")
     return redirect(url_for("pages.case", case_id=row.id))
+
+
+@bp.route("/files/<file_id>")
+def submission_file(file_id: str) -> Any:
+    """A submission's file for a signed-in browser (the API's /api/files takes bearer tokens, not the page session).
+
+    The same rule as the API: mentors and staff of the course, the author, and a learner it was shown to by a claim.
+    """
+    user = _signed_in()
+    stored = db.session.get(StoredFile, file_id)
+    if stored is None:
+        raise not_found("That file")
+    owner = db.session.get_one(Submission, stored.submission_id)
+    item = get_assignment(db.session, owner.assignment_id)
+    role = require_member(item.course_id, user, "That file")
+    if not (role in (MENTOR, STAFF) or owner.author_id == user.id or allocation.has_claimed(db.session, owner.id, user.id)):
+        raise not_found("That file")
+    response = send_file(io.BytesIO(stored.data), mimetype="application/octet-stream", as_attachment=True, download_name=stored.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.route("/records/<course_id>/<user_id>")

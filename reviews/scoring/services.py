@@ -38,7 +38,11 @@ def recalibrate(session: Session, assignment_id: str, method: str = "median", fa
     calibrated does nothing (a burst of reviews gives one run). Runs are serialised per assignment, so an
     older run never overwrites a newer one; the version makes that visible.
     """
-    assignment = session.get(Assignment, assignment_id, with_for_update=True)
+    # FOR NO KEY UPDATE, not FOR UPDATE: it serialises runs just as well, but does not block the foreign-key checks
+    # of rows that point at the assignment (claims, reviews, submissions). With FOR UPDATE a claim that holds its
+    # submission row and inserts its claim waits for this lock while this run waits to insert that submission's
+    # Score: a deadlock on PostgreSQL, and claims stalled for the whole run.
+    assignment = session.get(Assignment, assignment_id, with_for_update={"key_share": True})
     if assignment is None:
         return None
     seen_inputs = assignment.inputs_changed_at
