@@ -53,7 +53,13 @@ DEFAULTS: dict[str, Any] = {
     "MAX_FILES": 5,
     "MAX_CONTENT_LENGTH": 5 * 10 * 1024 * 1024 + 1024 * 1024,
     "MAX_TEXT_CHARS": 200_000,
+    # Reviews an item may get beyond its target so that late submitters can still give theirs (and calibration
+    # gains): at most this many more than reviews_required. The adaptive extra reviews share the same cap.
     "OVER_REVIEW_EXTRA": 2,
+    # Nobody stuck: a submission still short of reviews this long after it was submitted opens a needs_reviews case.
+    "NEEDS_REVIEWS_AFTER_HOURS": _env_number("FAIRPEER_NEEDS_REVIEWS_AFTER_HOURS", 48),
+    # Adaptive review count: a score whose 95% interval is wider than this share of the scale asks for one more review.
+    "ADAPTIVE_WIDTH_SHARE": 0.35,
     "IDEMPOTENCY_STALE_SECONDS": 120,
     "RATELIMIT_ENABLED": True,
     "RATE_LIMIT_SIGN_IN": "30 per minute",

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 PERIODIC = {
     "sweep": "fairpeer.sweep",
-    "expire-claims": "fairpeer.expire_claims",
+    "tend-queue": "fairpeer.tend_queue",
 }
 
 

@@ -8,8 +8,9 @@ from celery import shared_task
 from flask import current_app
 
 from reviews.allocation.services import expire_claims as expire_overdue_claims
+from reviews.allocation.services import open_needs_reviews_cases
 from reviews.integrity import services as integrity
-from reviews.kernel.db import db
+from reviews.kernel.db import db, utcnow
 from reviews.ops import sweep as sweep_service
 from reviews.scoring.services import recalibrate
 
@@ -26,6 +27,8 @@ def recalibrate_assignment(self, assignment_id: str) -> int | None:  # type: ign
             assignment_id,
             method=current_app.config.get("CALIBRATION_METHOD", "median"),
             fault_sleep=current_app.config["FAULT_RECALIBRATE_SLEEP"],
+            width_share=current_app.config["ADAPTIVE_WIDTH_SHARE"],
+            max_extra=current_app.config["OVER_REVIEW_EXTRA"],
         )
     except Exception as exc:
         db.session.rollback()
@@ -59,6 +62,17 @@ def expire_claims() -> int:
     count = expire_overdue_claims(db.session)
     db.session.commit()
     return count
+
+
+@shared_task(name="fairpeer.tend_queue")
+def tend_queue() -> dict[str, int]:
+    """Expire overdue claims and send submissions stuck without reviews to staff. Safe when two workers run it at
+    once: claims expire by conditional update, and each needs_reviews case has a dedupe key."""
+    expired = expire_overdue_claims(db.session)
+    db.session.commit()
+    stuck = open_needs_reviews_cases(db.session, utcnow(), current_app.config["NEEDS_REVIEWS_AFTER_HOURS"])
+    db.session.commit()
+    return {"expired": expired, "needs_reviews": stuck}
 
 
 @shared_task(name="fairpeer.ping")

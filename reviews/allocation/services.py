@@ -16,6 +16,7 @@ from reviews.courses.models import Assignment, Membership
 from reviews.kernel.background import enqueue
 from reviews.kernel.db import utcnow
 from reviews.kernel.errors import ApiError, invalid
+from reviews.moderation import services as moderation
 from reviews.submissions.models import ACTIVE, LEARNER_WORK, STAFF_SAMPLE, Submission
 
 
@@ -88,20 +89,34 @@ def reviews_given(session: Session, assignment_id: str, reviewer_id: str) -> int
     )
 
 
-def _wants_sample(assignment: Assignment, reviewer_id: str, claim_index: int) -> bool:
-    """Serve a staff sample at this claim? Spread at ``calibration_share``, at a reviewer-specific phase.
+def _reviewer_hash(assignment_id: str, reviewer_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"{assignment_id}:{reviewer_id}".encode()).digest()[:8], "big")
 
+
+def wants_sample(assignment: Assignment, reviewer_id: str, claim_index: int) -> bool:
+    """Serve a staff sample at this claim (0-based index among the reviewer's claims)?
+
+    Exactly one sample among the first three claims, at a position drawn per reviewer (so not always the
+    first), then samples at ``calibration_share`` from the fourth claim on, at a reviewer-specific phase.
     Deterministic (a hash of assignment and reviewer), so the same scenario allocates the same way on every
-    database, yet a reviewer cannot tell from the position alone which item was a sample.
+    database, and nothing in the order tells a reviewer which item was a sample.
     """
     share = assignment.calibration_share
     if share <= 0:
         return False
-    phase = int.from_bytes(hashlib.sha256(f"{assignment.id}:{reviewer_id}".encode()).digest()[:8], "big") / 2**64
-    return int((claim_index + 1) * share + phase) > int(claim_index * share + phase)
+    h = _reviewer_hash(assignment.id, reviewer_id)
+    if claim_index < 3:
+        return claim_index == h % 3
+    phase = (h >> 8) / 2**56
+    k = claim_index - 3
+    return int((k + 1) * share + phase) > int(k * share + phase)
 
 
-def _pick(session: Session, assignment: Assignment, reviewer_id: str, *, samples: bool, cap: int | None) -> Submission | None:
+def _pick(session: Session, assignment: Assignment, reviewer_id: str, *, samples: bool, extra: int | None) -> Submission | None:
+    """The eligible item with the fewest live-plus-completed reviews, ties to the oldest.
+
+    ``extra`` None: only items short of their target. Otherwise over-review: items below reviews_required + extra.
+    """
     seen = exists().where(Exposure.submission_id == Submission.id, Exposure.viewer_id == reviewer_id)
     query = select(Submission).where(
         Submission.assignment_id == assignment.id,
@@ -110,8 +125,12 @@ def _pick(session: Session, assignment: Assignment, reviewer_id: str, *, samples
         Submission.kind == (STAFF_SAMPLE if samples else LEARNER_WORK),
         ~seen,
     )
-    if cap is not None:
-        query = query.where(Submission.review_load < cap)
+    if not samples:
+        query = query.where(~moderation.holds(Submission.id))
+        if extra is None:
+            query = query.where(Submission.review_load < func.coalesce(Submission.reviews_target, assignment.reviews_required))
+        else:
+            query = query.where(Submission.review_load < assignment.reviews_required + extra)
     query = query.order_by(Submission.review_load, Submission.created_at, Submission.id).limit(1)
     # FOR UPDATE SKIP LOCKED on PostgreSQL: concurrent claimers take different rows, and the review_load
     # condition is re-checked on the locked row. SQLite ignores it; there BEGIN IMMEDIATE serialises claims.
@@ -141,12 +160,12 @@ def claim_next_review(session: Session, assignment: Assignment, reviewer: User, 
         raise ApiError(409, "past_due", "The review deadline has passed; no more reviews can be claimed.")
     expire_claims(session, now, assignment.id)
     item = None
-    if _wants_sample(assignment, reviewer.id, claims_made(session, assignment.id, reviewer.id)):
-        item = _pick(session, assignment, reviewer.id, samples=True, cap=None)
+    if wants_sample(assignment, reviewer.id, claims_made(session, assignment.id, reviewer.id)):
+        item = _pick(session, assignment, reviewer.id, samples=True, extra=None)
     if item is None:
-        item = _pick(session, assignment, reviewer.id, samples=False, cap=assignment.reviews_required)
+        item = _pick(session, assignment, reviewer.id, samples=False, extra=None)
     if item is None:
-        item = _pick(session, assignment, reviewer.id, samples=False, cap=assignment.reviews_required + over_review_extra)
+        item = _pick(session, assignment, reviewer.id, samples=False, extra=over_review_extra)
     if item is None:
         raise ApiError(404, "nothing_to_review", "There is nothing for you to review right now. Try again later.")
     item.review_load += 1
@@ -184,7 +203,7 @@ def submit_review(session: Session, claim: ReviewClaim, assignment: Assignment, 
         still_needed = (
             submission.status == ACTIVE
             and claim.status == EXPIRED
-            and (submission.kind == STAFF_SAMPLE or submission.review_load < assignment.reviews_required)
+            and (submission.kind == STAFF_SAMPLE or submission.review_load < (submission.reviews_target or assignment.reviews_required))
         )
         if not still_needed:
             raise ApiError(409, "claim_expired", "Your claim on this item expired and it no longer needs your review. Claim a new item.")
@@ -213,3 +232,67 @@ def has_claimed(session: Session, submission_id: str, viewer_id: str) -> bool:
 
 def member_role(session: Session, course_id: str, user_id: str) -> str | None:
     return session.scalar(select(Membership.role).where(and_(Membership.course_id == course_id, Membership.user_id == user_id)))
+
+
+def open_needs_reviews_cases(session: Session, now: datetime, after_hours: float) -> int:
+    """Nobody stuck: a submission still short of its reviews long after it was submitted goes to staff.
+
+    Safe when two workers run it at once: each case has a dedupe key, so it is opened once.
+    """
+    cutoff = now - timedelta(hours=after_hours)
+    rows = session.execute(
+        select(Submission, Assignment)
+        .join(Assignment, Assignment.id == Submission.assignment_id)
+        .where(
+            Submission.kind == LEARNER_WORK,
+            Submission.status == ACTIVE,
+            Submission.created_at < cutoff,
+            Submission.reviews_done < func.coalesce(Submission.reviews_target, Assignment.reviews_required),
+        )
+        .order_by(Submission.created_at, Submission.id)
+    ).all()
+    opened = 0
+    for submission, assignment in rows:
+        waited = (now - submission.created_at).total_seconds() / 3600
+        key = f"needs_reviews:{submission.id}"
+        if moderation.case_exists(session, key):
+            continue
+        moderation.open_case(
+            session,
+            course_id=assignment.course_id,
+            assignment_id=assignment.id,
+            kind="needs_reviews",
+            subject_type="submission",
+            subject_ids=[submission.id],
+            submission_id=submission.id,
+            evidence={"reviews_done": submission.reviews_done, "reviews_needed": submission.reviews_target or assignment.reviews_required,
+                      "waiting_hours": round(waited, 1)},
+            dedupe_key=key,
+        )
+        opened += 1
+    return opened
+
+
+def adapt_review_targets(
+    session: Session, assignment: Assignment, widths: dict[str, tuple[float, int]], *, width_share: float, max_extra: int
+) -> list[str]:
+    """Adaptive review count: ask for one more review of each submission whose score is too uncertain.
+
+    ``widths`` maps submission id to (width of its 95% interval, completed reviews). A submission gets one more
+    review at a time, up to reviews_required + max_extra; returns the ids still too uncertain at that cap.
+    """
+    limit = width_share * assignment.max_total
+    cap = assignment.reviews_required + max_extra
+    at_cap: list[str] = []
+    wide = {sid: n for sid, (width, n) in widths.items() if width > limit}
+    if not wide:
+        return at_cap
+    for submission in session.scalars(select(Submission).where(Submission.id.in_(list(wide))).order_by(Submission.created_at, Submission.id)):
+        target = submission.reviews_target or assignment.reviews_required
+        if wide[submission.id] < target:
+            continue  # still waiting for the reviews already asked for
+        if target < cap:
+            submission.reviews_target = target + 1
+        else:
+            at_cap.append(submission.id)
+    return at_cap

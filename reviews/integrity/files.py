@@ -173,7 +173,11 @@ def inspect_file(filename: str, data: bytes, *, max_bytes: int, limits: FileLimi
     if kind == TEXT:
         text = decode_text(data) or ""
         if not text.strip():
-            return TEXT, "", [Rejection("file_empty", f"The file {filename!r} has nothing in it but blank space. Attach the file with your work.")]
+            return (
+                TEXT,
+                "",
+                [Rejection("file_empty", f"The file {filename!r} has nothing in it but blank space. Attach the file with your work.")],
+            )
         return TEXT, text, []
     if kind in (PNG, JPEG):
         return kind, "", []
@@ -183,7 +187,12 @@ def inspect_file(filename: str, data: bytes, *, max_bytes: int, limits: FileLimi
         return (
             kind,
             "",
-            [Rejection("file_type", f"The file {filename!r} looks like a {kind.upper()} file but cannot be opened ({problem}). Export it again and attach the new file.")],
+            [
+                Rejection(
+                    "file_type",
+                    f"The file {filename!r} looks like a {kind.upper()} file but cannot be opened ({problem}). Export it again and attach the new file.",
+                )
+            ],
         )
     if not words(text):
         advice = (

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import re
 import zlib
-from dataclasses import dataclass
-
 from collections import Counter
+from dataclasses import dataclass
 
 from reviews.integrity.text import is_no_space_word, strip_invisible, words, words_of_normalised
 
@@ -322,10 +321,42 @@ def _mostly_copied(found: list[str], sources: list[list[str]], enough: int, sett
 _SENTENCE_ENDS = ".!?。！？\n"
 # Ways of asking, in a few languages (casefolded). A sentence that asks *and* mentions grading is a plea.
 _ASKING_KEYS = (
-    "please", "pls", "plz", "plse", "kindly", "beg", "mercy", "dear grader", "dear reviewer", "dear marker",
-    "dear teacher", "dear sir", "dear madam", "dear evaluator", "dear peer", "give me", "i need", "i deserve",
-    "i hope", "hope you", "let me pass", "pass me", "por favor", "bitte", "s'il te pla", "s'il vous pla", "svp",
-    "per favore", "пожалуйста", "прошу", "lütfen", "tolong", "请", "拜托", "お願い", "ください",
+    "please",
+    "pls",
+    "plz",
+    "plse",
+    "kindly",
+    "beg",
+    "mercy",
+    "dear grader",
+    "dear reviewer",
+    "dear marker",
+    "dear teacher",
+    "dear sir",
+    "dear madam",
+    "dear evaluator",
+    "dear peer",
+    "give me",
+    "i need",
+    "i deserve",
+    "i hope",
+    "hope you",
+    "let me pass",
+    "pass me",
+    "por favor",
+    "bitte",
+    "s'il te pla",
+    "s'il vous pla",
+    "svp",
+    "per favore",
+    "пожалуйста",
+    "прошу",
+    "lütfen",
+    "tolong",
+    "请",
+    "拜托",
+    "お願い",
+    "ください",
 )
 _GRADING = re.compile(
     r"(?:\b(?:grade|grades|grading|mark|marks|score|scores|points?|pass|passing|full|max(?:imum)?|100|10/10|5/5"

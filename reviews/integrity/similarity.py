@@ -163,7 +163,11 @@ def compare(
         raise ValueError("compare prose with prose and code with code")
     if tiling is None:
         tiling = a.kind == CODE
-    structure = _compare_by_tiling(a, b, excluded=excluded, weights=weights) if tiling else _compare_by_kgrams(a, b, excluded=excluded, weights=weights)
+    structure = (
+        _compare_by_tiling(a, b, excluded=excluded, weights=weights)
+        if tiling
+        else _compare_by_kgrams(a, b, excluded=excluded, weights=weights)
+    )
     if a.kind != CODE:
         return structure
     return _with_notes(structure, a, b, excluded=excluded, weights=weights)
@@ -226,9 +230,7 @@ def _kgram_spans(a: Document, b: Document, shared: set[int]) -> list[Span]:
             runs.append((i, candidates[0], 1))
             previous = (i, candidates[0])
     k = a.settings.k
-    return _merge_spans(
-        [_token_span(a.tokens, b.tokens, i, j, min(n + k - 1, len(a.tokens) - i, len(b.tokens) - j)) for i, j, n in runs]
-    )
+    return _merge_spans([_token_span(a.tokens, b.tokens, i, j, min(n + k - 1, len(a.tokens) - i, len(b.tokens) - j)) for i, j, n in runs])
 
 
 def _token_span(a: Sequence[Token], b: Sequence[Token], i: int, j: int, length: int) -> Span:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,19 @@ from reviews.kernel.errors import ApiError, forbidden, invalid
 from reviews.moderation.models import CLAIMED, OPEN, RESOLVED, STAFF_REVIEW, Case
 from reviews.moderation.schemas import PRIORITY
 from reviews.submissions.models import Submission
+
+
+def holds(submission_id_column: Any) -> Any:
+    """SQL condition: an open plagiarism or similarity case holds this submission out of every review queue."""
+    return exists().where(
+        Case.submission_id == submission_id_column,
+        Case.kind.in_(("plagiarism", "similarity")),
+        Case.status != RESOLVED,
+    )
+
+
+def case_exists(session: Session, dedupe_key: str) -> bool:
+    return session.scalar(select(Case.id).where(Case.dedupe_key == dedupe_key)) is not None
 
 
 def open_case(

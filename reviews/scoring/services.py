@@ -11,10 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import calibration
+from reviews.allocation import services as allocation
 from reviews.allocation.models import Review
 from reviews.courses.models import Assignment
 from reviews.kernel import audit
 from reviews.kernel.db import utcnow
+from reviews.moderation import services as moderation
 from reviews.scoring.models import Score
 from reviews.submissions.models import ACTIVE, CANCELLED, LEARNER_WORK, StaffGrade, Submission
 
@@ -31,7 +33,15 @@ def latest_staff_grades(session: Session, submission_ids: list[str]) -> dict[str
     return out
 
 
-def recalibrate(session: Session, assignment_id: str, method: str = "median", fault_sleep: float = 0.0) -> int | None:
+def recalibrate(
+    session: Session,
+    assignment_id: str,
+    method: str = "median",
+    fault_sleep: float = 0.0,
+    *,
+    width_share: float = 0.35,
+    max_extra: int = 2,
+) -> int | None:
     """Recompute every score of the assignment from its current reviews; returns the new version.
 
     Idempotent and debounced: the assignment row is locked for the run, and a run whose inputs were already
@@ -96,6 +106,7 @@ def recalibrate(session: Session, assignment_id: str, method: str = "median", fa
     counts = np.bincount(sub_idx, minlength=len(submissions)) if len(submissions) else np.zeros(0, dtype=np.int64)
     existing = {s.submission_id: s for s in session.scalars(select(Score).where(Score.assignment_id == assignment.id))}
     now = utcnow()
+    widths: dict[str, tuple[float, int]] = {}
     for i, submission in enumerate(submissions):
         if submission.kind != LEARNER_WORK:
             continue
@@ -116,8 +127,23 @@ def recalibrate(session: Session, assignment_id: str, method: str = "median", fa
         else:
             # Criteria are not independent: adding their half-widths is the honest (conservative) total interval.
             score.value, score.low, score.high = _num(total), _num(low), _num(high)
+            if score.low is not None and score.high is not None:
+                widths[submission.id] = (score.high - score.low, n)
         score.criteria, score.reviews, score.method = per, n, next(iter(criteria_out.values())).method if criteria_out else method
         score.version, score.computed_at = version, now
+    for submission_id in allocation.adapt_review_targets(session, assignment, widths, width_share=width_share, max_extra=max_extra):
+        width, n = widths[submission_id]
+        moderation.open_case(
+            session,
+            course_id=assignment.course_id,
+            assignment_id=assignment.id,
+            kind="low_confidence",
+            subject_type="submission",
+            subject_ids=[submission_id],
+            submission_id=submission_id,
+            evidence={"interval_width": width, "reviews": n, "max": assignment.max_total},
+            dedupe_key=f"low_confidence:{submission_id}",
+        )
     if reviews:
         weights = np.mean([fit.grade_weight for fit in criteria_out.values()], axis=0) if criteria_out else np.zeros(len(reviews))
         for review, weight in zip(reviews, weights, strict=True):

@@ -28,6 +28,9 @@ class Submission(IdMixin, Base):
     # Live claims plus completed reviews: kept on the row so that a claim locks and re-checks one row.
     review_load: Mapped[int] = mapped_column(default=0)
     reviews_done: Mapped[int] = mapped_column(default=0)
+    # Peer reviews this submission should get: the assignment's reviews_required, raised one at a time (up to a
+    # cap) when calibration finds its score too uncertain. None means reviews_required.
+    reviews_target: Mapped[int | None]
     similarity_checked_at: Mapped[datetime | None]
     cancelled_reason: Mapped[str | None] = mapped_column(Text)
 
