@@ -66,6 +66,8 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_SUBMIT": "30 per minute",
     "RATE_LIMIT_CLAIM": "300 per minute",
     # How often the periodic sweep and claim expiry run (beat, or the embedded runner).
+    # A burst of reviews within this many seconds gives one recalibration run.
+    "RECALIBRATE_DEBOUNCE_SECONDS": _env_number("FAIRPEER_RECALIBRATE_DEBOUNCE_SECONDS", 2),
     "SWEEP_SECONDS": _env_number("FAIRPEER_SWEEP_SECONDS", 60),
     # Redis transport: a task whose worker died unacknowledged is delivered again after this long.
     "VISIBILITY_TIMEOUT_SECONDS": int(_env_number("FAIRPEER_VISIBILITY_TIMEOUT_SECONDS", 600)),

@@ -75,7 +75,7 @@ def submit_review(body: dict[str, Any], claim_id: str) -> Any:
     """Send the review of a claimed item (the claimant)."""
     claim = _own_claim(claim_id)
     assignment = get_assignment(db.session, claim.assignment_id)
-    review = services.submit_review(db.session, claim, assignment, body)
+    review = services.submit_review(db.session, claim, assignment, body, current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"])
     db.session.commit()
     return {"review_id": review.id}
 

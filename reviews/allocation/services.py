@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from reviews.accounts.models import User
 from reviews.allocation.models import CANCELLED, COMPLETED, EXPIRED, LIVE, Exposure, Review, ReviewClaim
 from reviews.courses.models import Assignment, Membership
-from reviews.kernel.background import enqueue
 from reviews.kernel.db import utcnow
 from reviews.kernel.errors import ApiError, invalid
 from reviews.moderation import services as moderation
+from reviews.scoring.requests import request_recalibration
 from reviews.submissions.models import ACTIVE, LEARNER_WORK, STAFF_SAMPLE, Submission
 
 
@@ -188,7 +188,7 @@ def validate_review(assignment: Assignment, body: dict[str, Any]) -> tuple[dict[
     return scores, {k: str(v) for k, v in comments.items()}, body.get("overall_comment") or ""
 
 
-def submit_review(session: Session, claim: ReviewClaim, assignment: Assignment, body: dict[str, Any]) -> Review:
+def submit_review(session: Session, claim: ReviewClaim, assignment: Assignment, body: dict[str, Any], debounce_seconds: float = 0) -> Review:
     """Store a review of the claimed item; a late review counts when the item still needs one."""
     if claim.status == COMPLETED or session.scalar(select(Review.id).where(Review.claim_id == claim.id)) is not None:
         raise ApiError(409, "already_reviewed", "You already sent a review for this claim. Claim a new item to review more.")
@@ -220,8 +220,7 @@ def submit_review(session: Session, claim: ReviewClaim, assignment: Assignment, 
         overall_comment=overall,
     )
     session.add(review)
-    session.execute(update(Assignment).where(Assignment.id == assignment.id).values(inputs_changed_at=now))
-    enqueue(session, "fairpeer.recalibrate_assignment", assignment.id)
+    request_recalibration(session, assignment.id, debounce_seconds)
     return review
 
 

@@ -10,13 +10,12 @@ from reviews.accounts.models import User
 from reviews.allocation import services as allocation
 from reviews.allocation.models import Review
 from reviews.courses.models import Assignment
-from reviews.kernel.background import enqueue
 from reviews.kernel.errors import invalid
 from reviews.moderation.models import STAFF_REVIEW, Case
 from reviews.moderation.services import cases_awaiting_staff, finish, require_claimant
 from reviews.scoring import services as scoring
+from reviews.scoring.requests import request_recalibration
 from reviews.submissions.models import CANCELLED, Submission
-from reviews.submissions.services import mark_inputs_changed
 
 
 def _submission_of(session: Session, case: Case) -> Submission:
@@ -25,7 +24,7 @@ def _submission_of(session: Session, case: Case) -> Submission:
     return session.get_one(Submission, case.submission_id)
 
 
-def resolve(session: Session, case: Case, mentor: User, body: dict[str, Any]) -> Case:
+def resolve(session: Session, case: Case, mentor: User, body: dict[str, Any], debounce_seconds: float = 0) -> Case:
     """Apply the mentor's action; every action is audited (finish) and reflected in scores and queues."""
     require_claimant(case, mentor)
     action, note = body["action"], body.get("note") or ""
@@ -46,8 +45,7 @@ def resolve(session: Session, case: Case, mentor: User, body: dict[str, Any]) ->
         submission.status = CANCELLED
         submission.cancelled_reason = "Marked as plagiarism by a mentor" + (f": {note}" if note else ".")
         allocation.cancel_claims_on(session, submission.id)
-        mark_inputs_changed(session, submission.assignment_id)
-        enqueue(session, "fairpeer.recalibrate_assignment", submission.assignment_id)
+        request_recalibration(session, submission.assignment_id, debounce_seconds)
         finish(session, case, mentor, action, note, submission_id=submission.id)
     elif action == "discount_review":
         review_id = body.get("review_id") or case.evidence.get("review_id")
@@ -57,8 +55,7 @@ def resolve(session: Session, case: Case, mentor: User, body: dict[str, Any]) ->
             raise invalid({"review_id": ["Name a review of this case's assignment."]}, "Give the review to discount in 'review_id'.")
         review.discounted = True
         review.weight = 0.0
-        mark_inputs_changed(session, review.assignment_id)
-        enqueue(session, "fairpeer.recalibrate_assignment", review.assignment_id)
+        request_recalibration(session, review.assignment_id, debounce_seconds)
         finish(session, case, mentor, action, note, review_id=review.id)
     elif action == "request_staff_review":
         case.status = STAFF_REVIEW

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask import current_app
 
 from reviews.courses.models import Course
 from reviews.kernel.api import Blueprint
@@ -81,6 +82,6 @@ def resolve_case(body: dict[str, Any], case_id: str) -> Any:
     caller = current_user()
     case, role = _visible_case(case_id)
     require_role(case.course_id, caller, (MENTOR, STAFF), "That case", "resolve cases")
-    actions.resolve(db.session, case, caller, body)
+    actions.resolve(db.session, case, caller, body, current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"])
     db.session.commit()
     return services.case_json(db.session, case, role, caller)

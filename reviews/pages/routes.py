@@ -150,6 +150,7 @@ def submit(assignment_id: str) -> Any:
         done = submissions.submit(
             db.session, item, user, text, uploads,
             max_files=current_app.config["MAX_FILES"], max_bytes=current_app.config["MAX_FILE_BYTES"],
+            debounce_seconds=current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"],
         )
         db.session.commit()
     except ApiError as exc:
@@ -201,7 +202,7 @@ def review(claim_id: str) -> Any:
         if comment:
             body["comments"][criterion["key"]] = comment
     try:
-        allocation.submit_review(db.session, claim_row, item, body)
+        allocation.submit_review(db.session, claim_row, item, body, current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"])
         db.session.commit()
     except ApiError as exc:
         db.session.rollback()
@@ -325,7 +326,7 @@ def resolve_case(case_id: str) -> Any:
     if request.form.get("review_id"):
         body["review_id"] = request.form["review_id"].strip()
     try:
-        case_actions.resolve(db.session, row, user, body)
+        case_actions.resolve(db.session, row, user, body, current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"])
         db.session.commit()
         flash("Case updated.", "ok")
     except ApiError as exc:

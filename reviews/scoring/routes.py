@@ -5,21 +5,21 @@ import io
 from typing import Any
 
 import marshmallow as ma
-from flask import Response
+from flask import Response, current_app
 from sqlalchemy import select
 
 from reviews.accounts.models import User
 from reviews.courses.services import get_assignment
 from reviews.kernel.api import Blueprint
 from reviews.kernel.auth import STAFF, current_user, require_role
-from reviews.kernel.background import enqueue
 from reviews.kernel.db import db
 from reviews.kernel.idempotency import idempotent
 from reviews.kernel.schemas import ScoresField
 from reviews.moderation import actions
 from reviews.scoring import services
+from reviews.scoring.requests import request_recalibration
 from reviews.submissions.models import LEARNER_WORK, Submission
-from reviews.submissions.services import get_visible_submission, mark_inputs_changed, validate_scores
+from reviews.submissions.services import get_visible_submission, validate_scores
 
 blp = Blueprint("scoring", __name__, url_prefix="/api", description="Scores: staff grades, release, export")
 
@@ -42,8 +42,7 @@ def staff_grade(body: dict[str, Any], submission_id: str) -> Any:
     scores = validate_scores(assignment, body["scores"])
     grade = services.give_staff_grade(db.session, submission, caller.id, scores, body["note"], assignment.course_id)
     actions.staff_grade_given(db.session, submission, caller)
-    mark_inputs_changed(db.session, assignment.id)
-    enqueue(db.session, "fairpeer.recalibrate_assignment", assignment.id)
+    request_recalibration(db.session, assignment.id, current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"])
     db.session.commit()
     return {"id": grade.id, "submission_id": submission.id, "score": services.score_json(db.session, assignment, submission, for_author=False)}
 

@@ -56,8 +56,9 @@ def recalibrate(
     if assignment is None:
         return None
     seen_inputs = assignment.inputs_changed_at
+    assignment.recalibration_requested_at = None
     if assignment.calibrated_inputs_at is not None and seen_inputs is not None and assignment.calibrated_inputs_at >= seen_inputs:
-        session.rollback()
+        session.commit()  # nothing new since the last run; only the pending mark is cleared
         return None
     submissions = list(
         session.scalars(

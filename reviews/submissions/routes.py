@@ -80,7 +80,8 @@ def submit(assignment_id: str) -> Any:
     require_role(assignment.course_id, caller, (LEARNER,), "That assignment", "submit work")
     text, _scores, uploads = _read_body(require_scores=False)
     submission = services.submit(
-        db.session, assignment, caller, text, uploads, max_files=current_app.config["MAX_FILES"], max_bytes=current_app.config["MAX_FILE_BYTES"]
+        db.session, assignment, caller, text, uploads, max_files=current_app.config["MAX_FILES"], max_bytes=current_app.config["MAX_FILE_BYTES"],
+        debounce_seconds=current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"],
     )
     db.session.commit()
     return {"id": submission.id, "attempt": submission.attempt, "status": submission.status}
@@ -96,7 +97,8 @@ def add_sample(assignment_id: str) -> Any:
     require_role(assignment.course_id, caller, (STAFF,), "That assignment", "add calibration samples")
     text, scores, uploads = _read_body(require_scores=True)
     sample = services.add_calibration_sample(
-        db.session, assignment, caller, text, scores, uploads, max_files=current_app.config["MAX_FILES"], max_bytes=current_app.config["MAX_FILE_BYTES"]
+        db.session, assignment, caller, text, scores, uploads, max_files=current_app.config["MAX_FILES"], max_bytes=current_app.config["MAX_FILE_BYTES"],
+        debounce_seconds=current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"],
     )
     db.session.commit()
     return {"id": sample.id}

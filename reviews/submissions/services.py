@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reviews.accounts.models import User
@@ -21,6 +21,7 @@ from reviews.kernel import audit
 from reviews.kernel.background import enqueue
 from reviews.kernel.db import utcnow
 from reviews.kernel.errors import ApiError, invalid
+from reviews.scoring.requests import request_recalibration
 from reviews.submissions.models import ACTIVE, LEARNER_WORK, STAFF_SAMPLE, SUPERSEDED, StaffGrade, StoredFile, Submission
 from reviews.submissions.models import Rejection as RejectionLog
 
@@ -107,6 +108,7 @@ def submit(
     max_files: int,
     max_bytes: int,
     now: datetime | None = None,
+    debounce_seconds: float = 0,
 ) -> Submission:
     """Accept a learner's attempt, or raise the error that tells them why not.
 
@@ -174,13 +176,8 @@ def submit(
     enqueue(session, "fairpeer.check_similarity", submission.id)
     if previous is not None:
         # The replaced attempt leaves the scores; recalibrate without it.
-        mark_inputs_changed(session, assignment.id)
-        enqueue(session, "fairpeer.recalibrate_assignment", assignment.id)
+        request_recalibration(session, assignment.id, debounce_seconds)
     return submission
-
-
-def mark_inputs_changed(session: Session, assignment_id: str) -> None:
-    session.execute(update(Assignment).where(Assignment.id == assignment_id).values(inputs_changed_at=utcnow()))
 
 
 def validate_scores(assignment: Assignment, scores: Any, field: str = "scores") -> dict[str, float]:
@@ -210,7 +207,16 @@ def validate_scores(assignment: Assignment, scores: Any, field: str = "scores") 
 
 
 def add_calibration_sample(
-    session: Session, assignment: Assignment, staff: User, text: str, scores: Any, uploads: list[Upload], *, max_files: int, max_bytes: int
+    session: Session,
+    assignment: Assignment,
+    staff: User,
+    text: str,
+    scores: Any,
+    uploads: list[Upload],
+    *,
+    max_files: int,
+    max_bytes: int,
+    debounce_seconds: float = 0,
 ) -> Submission:
     """A staff-graded sample, stored as a submission so that reviewers are served it exactly like peer work."""
     checked_scores = validate_scores(assignment, scores)
@@ -234,8 +240,7 @@ def add_calibration_sample(
     _store_files(session, sample, checked)
     session.add(StaffGrade(submission_id=sample.id, grader_id=staff.id, scores=checked_scores, note="calibration sample"))
     audit.record(session, assignment.course_id, staff.id, "calibration_sample.added", f"submission:{sample.id}", scores=checked_scores)
-    mark_inputs_changed(session, assignment.id)
-    enqueue(session, "fairpeer.recalibrate_assignment", assignment.id)
+    request_recalibration(session, assignment.id, debounce_seconds)
     return sample
 
 
