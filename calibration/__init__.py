@@ -4,7 +4,7 @@ The service and the workers feed these functions arrays loaded from the database
 nothing here imports them.
 """
 
-from calibration.types import Fit, Grades
 from calibration.fitting import fit
+from calibration.types import Fit, Grades
 
 __all__ = ["Fit", "Grades", "fit"]

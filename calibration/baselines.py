@@ -173,4 +173,12 @@ def fit_mean_offset(grades: Grades) -> Fit:
     else:
         sd = np.full(n_sub, np.inf)
         half = np.full(n_sub, np.inf)
-    return _finish(grades, "mean_offset", means + offset, sd, half, counts, {"pooled_df": df, "offset": offset, "offset_se": se, "offset_grades": n_off})
+    return _finish(
+        grades,
+        "mean_offset",
+        means + offset,
+        sd,
+        half,
+        counts,
+        {"pooled_df": df, "offset": offset, "offset_se": se, "offset_grades": n_off},
+    )
