@@ -7,12 +7,12 @@ from reviews.kernel.audit import AuditEvent
 from reviews.kernel.db import Base
 from reviews.kernel.idempotency import IdempotencyKey
 from reviews.moderation.models import Case
-from reviews.scoring.models import Score
+from reviews.scoring.models import ReviewerStat, Score
 from reviews.submissions.models import Rejection, StaffGrade, StoredFile, Submission
 
 metadata = Base.metadata
 
 __all__ = [
     "ApiToken", "Assignment", "AuditEvent", "Case", "Course", "Exposure", "IdempotencyKey", "Membership", "Rejection",
-    "Review", "ReviewClaim", "Score", "SignInLink", "StaffGrade", "StoredFile", "Submission", "User", "metadata",
+    "Review", "ReviewClaim", "ReviewerStat", "Score", "SignInLink", "StaffGrade", "StoredFile", "Submission", "User", "metadata",
 ]

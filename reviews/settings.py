@@ -66,6 +66,9 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_SUBMIT": "30 per minute",
     "RATE_LIMIT_CLAIM": "300 per minute",
     # How often the periodic sweep and claim expiry run (beat, or the embedded runner).
+    # How scores are computed: "auto" chooses per assignment between the calibrated model and the best baseline
+    # by how well each predicts the staff samples held out one at a time; or force "model", "mean", "median"...
+    "CALIBRATION_METHOD": os.environ.get("FAIRPEER_CALIBRATION_METHOD", "auto"),
     # A burst of reviews within this many seconds gives one recalibration run.
     "RECALIBRATE_DEBOUNCE_SECONDS": _env_number("FAIRPEER_RECALIBRATE_DEBOUNCE_SECONDS", 2),
     "SWEEP_SECONDS": _env_number("FAIRPEER_SWEEP_SECONDS", 60),

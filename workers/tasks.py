@@ -25,7 +25,7 @@ def recalibrate_assignment(self, assignment_id: str) -> int | None:  # type: ign
         return recalibrate(
             db.session,
             assignment_id,
-            method=current_app.config.get("CALIBRATION_METHOD", "median"),
+            method=current_app.config["CALIBRATION_METHOD"],
             fault_sleep=current_app.config["FAULT_RECALIBRATE_SLEEP"],
             width_share=current_app.config["ADAPTIVE_WIDTH_SHARE"],
             max_extra=current_app.config["OVER_REVIEW_EXTRA"],

@@ -160,7 +160,7 @@ def claim_next_review(session: Session, assignment: Assignment, reviewer: User, 
         raise ApiError(409, "past_due", "The review deadline has passed; no more reviews can be claimed.")
     expire_claims(session, now, assignment.id)
     item = None
-    if wants_sample(assignment, reviewer.id, claims_made(session, assignment.id, reviewer.id)):
+    if assignment.calibration_share > 0 and wants_sample(assignment, reviewer.id, claims_made(session, assignment.id, reviewer.id)):
         item = _pick(session, assignment, reviewer.id, samples=True, extra=None)
     if item is None:
         item = _pick(session, assignment, reviewer.id, samples=False, extra=None)

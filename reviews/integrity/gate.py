@@ -112,7 +112,7 @@ def check_text(
                 'Your submission is placeholder text (such as "lorem ipsum" or "test test"). Replace it with your actual answer, then submit again.',
             )
         )
-    elif _is_gibberish(normal, found, settings):
+    elif _is_gibberish(normal, found, counts, settings):
         reasons.append(
             Rejection(
                 "gibberish",
@@ -254,12 +254,12 @@ _ALPHABETIC = re.compile(r"^[a-zà-ÿœа-яёіїє]+$")
 _SPACED_LETTERS = re.compile(r"(?:(?<![^\W\d_])[^\W\d_] +){5,}[^\W\d_](?![^\W\d_])")
 
 
-def _is_gibberish(normal: str, found: list[str], settings: GateSettings) -> bool:
+def _is_gibberish(normal: str, found: list[str], counts: Counter[str], settings: GateSettings) -> bool:
     """Keyboard mash and letter soup, judged only for the Latin and Cyrillic alphabets, word by distinct word,
     on signs no language's real words show in bulk: runs of neighbouring keys, long strings with no vowel,
     five or more consonants in a row, a short chunk typed again and again inside one word."""
     letters = _non_space(normal)
-    single = sum(1 for w in found if len(w) == 1)
+    single = sum(c for w, c in counts.items() if len(w) == 1)
     if letters and single >= settings.gibberish_share * letters:
         # Only then can spelled-out letters ("a s d f") be most of the text: worth the slower pattern.
         spaced = sum(len(m.group()) for m in _SPACED_LETTERS.finditer(normal.casefold()))
@@ -267,11 +267,10 @@ def _is_gibberish(normal: str, found: list[str], settings: GateSettings) -> bool
             return True
     if len(found) > _GIBBERISH_SAMPLE:
         # Mash is uniform: an evenly spread sample of the words judges a long text as well as all of them.
-        found = found[:: len(found) // _GIBBERISH_SAMPLE + 1]
-    counts = Counter(found)
+        counts = Counter(found[:: len(found) // _GIBBERISH_SAMPLE + 1])
     alphabetic = {w: c for w, c in counts.items() if not is_no_space_word(w) and _ALPHABETIC.match(w)}
     alphabetic_words = sum(alphabetic.values())
-    if alphabetic_words < max(3, settings.gibberish_share * len(found)):
+    if alphabetic_words < max(3, settings.gibberish_share * sum(counts.values())):
         return False
     implausible = sum(c for w, c in alphabetic.items() if _implausible(w))
     return implausible >= settings.gibberish_share * alphabetic_words

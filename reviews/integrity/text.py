@@ -64,12 +64,14 @@ _NO_SPACE = re.compile(f"[{_NO_SPACE_RANGES}]|[{_NO_SPACE_ASTRAL}]")
 # Most texts have neither combining marks nor spaceless scripts: plain runs of letters and digits are their
 # words, found several times faster than with the full pattern.
 _SIMPLE_WORD = re.compile(r"[^\W_]+")
+_ABOVE_LATIN = re.compile("[^\x00-\u02ff]")
 
 
 def _needs_full_pattern(text: str) -> bool:
     if text.isascii():
         return False
-    return any(ord(ch) >= 0x300 and (unicodedata.category(ch)[0] == "M" or _NO_SPACE.match(ch)) for ch in set(text))
+    # Marks and spaceless scripts all lie above U+02FF; collecting just those characters is fast.
+    return any(unicodedata.category(ch)[0] == "M" or _NO_SPACE.match(ch) for ch in set(_ABOVE_LATIN.findall(text)))
 
 
 def _invisible_in(text: str) -> set[str]:

@@ -26,3 +26,20 @@ class Score(Base):
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
     override_value: Mapped[float | None]
     override_note: Mapped[str | None] = mapped_column(Text)
+
+
+class ReviewerStat(Base):
+    """What the latest calibration run learned about one reviewer on one criterion (for mentors and cases)."""
+
+    __tablename__ = "reviewer_stats"
+
+    assignment_id: Mapped[str] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), primary_key=True)
+    reviewer_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    criterion: Mapped[str] = mapped_column(String(40), primary_key=True)
+    bias: Mapped[float | None]
+    reliability: Mapped[float | None]
+    weight: Mapped[float | None]
+    low_effort: Mapped[float | None]
+    grades: Mapped[int] = mapped_column(default=0)
+    samples_seen: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(default=0)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 import calibration
@@ -17,7 +17,7 @@ from reviews.courses.models import Assignment
 from reviews.kernel import audit
 from reviews.kernel.db import utcnow
 from reviews.moderation import services as moderation
-from reviews.scoring.models import Score
+from reviews.scoring.models import ReviewerStat, Score
 from reviews.submissions.models import ACTIVE, CANCELLED, LEARNER_WORK, StaffGrade, Submission
 
 
@@ -36,7 +36,7 @@ def latest_staff_grades(session: Session, submission_ids: list[str]) -> dict[str
 def recalibrate(
     session: Session,
     assignment_id: str,
-    method: str = "median",
+    method: str = "auto",
     fault_sleep: float = 0.0,
     *,
     width_share: float = 0.35,
@@ -84,22 +84,22 @@ def recalibrate(
     staff_ids = [sid for sid in index if sid in staff]
     staff_idx = np.array([index[sid] for sid in staff_ids], dtype=np.int64)
 
-    criteria_out: dict[str, calibration.Fit] = {}
-    for criterion in assignment.criteria:
-        key = criterion["key"]
-        grades = calibration.Grades(
+    criteria_grades = {
+        criterion["key"]: calibration.Grades(
             submission=sub_idx,
             reviewer=rev_idx,
-            score=np.array([float(r.scores[key]) for r in reviews], dtype=np.float64),
+            score=np.array([float(r.scores[criterion["key"]]) for r in reviews], dtype=np.float64),
             n_submissions=len(submissions),
             n_reviewers=len(reviewer_index),
             staff_submission=staff_idx,
-            staff_score=np.array([float(staff[sid].scores[key]) for sid in staff_ids], dtype=np.float64),
+            staff_score=np.array([float(staff[sid].scores[criterion["key"]]) for sid in staff_ids], dtype=np.float64),
             lo=0.0,
             hi=float(criterion["max_points"]),
             step=1.0,
         )
-        criteria_out[key] = calibration.fit(grades, method=method)
+        for criterion in assignment.criteria
+    }
+    criteria_out, chosen, selection = fit_assignment(criteria_grades, method)
     if fault_sleep:
         time.sleep(fault_sleep)
 
@@ -130,8 +130,9 @@ def recalibrate(
             score.value, score.low, score.high = _num(total), _num(low), _num(high)
             if score.low is not None and score.high is not None:
                 widths[submission.id] = (score.high - score.low, n)
-        score.criteria, score.reviews, score.method = per, n, next(iter(criteria_out.values())).method if criteria_out else method
+        score.criteria, score.reviews, score.method = per, n, public_method(chosen)
         score.version, score.computed_at = version, now
+    _write_reviewer_stats(session, assignment, criteria_out, criteria_grades, reviewer_index, version, chosen)
     for submission_id in allocation.adapt_review_targets(session, assignment, widths, width_share=width_share, max_extra=max_extra):
         width, n = widths[submission_id]
         moderation.open_case(
@@ -154,10 +155,99 @@ def recalibrate(
     if seen_inputs is None:
         assignment.inputs_changed_at = now
     audit.record(
-        session, assignment.course_id, None, "scores.recalibrated", f"assignment:{assignment.id}", version=version, reviews=len(reviews), method=method
+        session, assignment.course_id, None, "scores.recalibrated", f"assignment:{assignment.id}",
+        version=version, reviews=len(reviews), method=public_method(chosen), selection=selection,
     )
     session.commit()
     return version
+
+
+CANDIDATE_ORDER = ("model", "mean_offset", "mean", "median")
+
+
+def public_method(method: str) -> str:
+    """The model's scores are "calibrated" in the API; a baseline keeps its own name."""
+    return "calibrated" if method == "model" else method
+
+
+def fit_assignment(grades: dict[str, calibration.Grades], method: str) -> tuple[dict[str, calibration.Fit], str, dict[str, Any]]:
+    """Fit every criterion with one method for the whole assignment.
+
+    With ``auto``, each criterion's leave-one-out errors on the staff samples are pooled (squared errors add,
+    as the criteria add up to the total) and the method with the smallest pooled error is used for every
+    criterion, so a score is never a mix of methods.
+    """
+    if method != "auto":
+        return {k: calibration.fit(g, method=method) for k, g in grades.items()}, method, {}
+    autos = {k: calibration.fit(g, method="auto") for k, g in grades.items()}
+    pooled: dict[str, float] = {}
+    for fit in autos.values():
+        for candidate, rmse in fit.diagnostics.get("selection", {}).get("loo_rmse", {}).items():
+            if rmse is not None and np.isfinite(rmse):
+                pooled[candidate] = pooled.get(candidate, 0.0) + float(rmse) ** 2
+    chosen = min(pooled, key=lambda m: (pooled[m], CANDIDATE_ORDER.index(m) if m in CANDIDATE_ORDER else 99)) if pooled else "model"
+    fits = {k: fit if fit.method == chosen else calibration.fit(grades[k], method=chosen) for k, fit in autos.items()}
+    return fits, chosen, {"chosen": chosen, "pooled_loo_mse": {k: round(v, 6) for k, v in pooled.items()}}
+
+
+# A reviewer is flagged when, on some criterion, they most likely put in no effort, or their bias is this
+# share of the criterion's scale or more (1 point on a 4-point criterion), once they gave enough grades to tell.
+LOW_EFFORT_FLAG, BIAS_FLAG_SHARE, MIN_GRADES_TO_FLAG = 0.5, 0.25, 3
+
+
+def _write_reviewer_stats(
+    session: Session,
+    assignment: Assignment,
+    fits: dict[str, calibration.Fit],
+    grades: dict[str, calibration.Grades],
+    reviewer_index: dict[str, int],
+    version: int,
+    chosen: str,
+) -> None:
+    session.execute(delete(ReviewerStat).where(ReviewerStat.assignment_id == assignment.id))
+    max_points = {c["key"]: float(c["max_points"]) for c in assignment.criteria}
+    flagged: dict[str, dict[str, Any]] = {}
+    for key, fit in fits.items():
+        counts = np.bincount(grades[key].reviewer, minlength=len(reviewer_index)) if reviewer_index else np.zeros(0, dtype=np.int64)
+        low_effort = fit.reviewer_low_effort
+        for reviewer_id, j in reviewer_index.items():
+            stat = ReviewerStat(
+                assignment_id=assignment.id,
+                reviewer_id=reviewer_id,
+                criterion=key,
+                bias=_num(float(fit.reviewer_bias[j])),
+                reliability=_num(float(fit.reviewer_reliability[j])),
+                weight=_num(float(fit.reviewer_weight[j])),
+                low_effort=None if low_effort is None else _num(float(low_effort[j])),
+                grades=int(counts[j]),
+                samples_seen=int(fit.reviewer_staff_seen[j]),
+                version=version,
+            )
+            session.add(stat)
+            if chosen != "model" or stat.grades < MIN_GRADES_TO_FLAG:
+                continue
+            reasons = []
+            if stat.low_effort is not None and stat.low_effort > LOW_EFFORT_FLAG:
+                reasons.append("low_effort")
+            if stat.bias is not None and abs(stat.bias) >= BIAS_FLAG_SHARE * max_points[key]:
+                reasons.append("bias")
+            if reasons:
+                flagged.setdefault(reviewer_id, {})[key] = {
+                    "reasons": reasons, "bias": stat.bias, "reliability": stat.reliability, "low_effort": stat.low_effort,
+                    "grades": stat.grades, "samples_seen": stat.samples_seen,
+                }
+    for reviewer_id, evidence in flagged.items():
+        moderation.open_case(
+            session,
+            course_id=assignment.course_id,
+            assignment_id=assignment.id,
+            kind="unreliable_reviewer",
+            subject_type="reviewer",
+            subject_ids=[reviewer_id],
+            submission_id=None,
+            evidence={"criteria": evidence, "version": version},
+            dedupe_key=f"unreliable_reviewer:{assignment.id}:{reviewer_id}",
+        )
 
 
 def _num(x: float) -> float | None:
