@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
@@ -28,7 +27,7 @@ from reviews.records.services import record_json
 from reviews.scoring.models import Score
 from reviews.scoring.services import is_released, score_json
 from reviews.submissions import services as submissions
-from reviews.submissions.models import StoredFile, Submission
+from reviews.submissions.models import Submission
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 
@@ -341,18 +340,7 @@ def submission_file(file_id: str) -> Any:
 
     The same rule as the API: mentors and staff of the course, the author, and a learner it was shown to by a claim.
     """
-    user = _signed_in()
-    stored = db.session.get(StoredFile, file_id)
-    if stored is None:
-        raise not_found("That file")
-    owner = db.session.get_one(Submission, stored.submission_id)
-    item = get_assignment(db.session, owner.assignment_id)
-    role = require_member(item.course_id, user, "That file")
-    if not (role in (MENTOR, STAFF) or owner.author_id == user.id or allocation.has_claimed(db.session, owner.id, user.id)):
-        raise not_found("That file")
-    response = send_file(io.BytesIO(stored.data), mimetype="application/octet-stream", as_attachment=True, download_name=stored.filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return submissions.file_download(submissions.get_visible_file(db.session, file_id, _signed_in()))
 
 
 @bp.route("/records/<course_id>/<user_id>")

@@ -11,6 +11,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 import calibration
+from calibration.model import fit_model_full
+from calibration.selection import fit_auto
 from reviews.allocation import services as allocation
 from reviews.allocation.models import Review
 from reviews.courses.models import Assignment
@@ -99,7 +101,7 @@ def recalibrate(
         )
         for criterion in assignment.criteria
     }
-    criteria_out, chosen, selection = fit_assignment(criteria_grades, method)
+    criteria_out, chosen, selection, model_fits = fit_assignment(criteria_grades, method)
     if fault_sleep:
         time.sleep(fault_sleep)
 
@@ -132,7 +134,7 @@ def recalibrate(
                 widths[submission.id] = (score.high - score.low, n)
         score.criteria, score.reviews, score.method = per, n, public_method(chosen)
         score.version, score.computed_at = version, now
-    _write_reviewer_stats(session, assignment, criteria_out, criteria_grades, reviewer_index, version, chosen)
+    _write_reviewer_stats(session, assignment, model_fits, criteria_grades, reviewer_index, version)
     for submission_id in allocation.adapt_review_targets(session, assignment, widths, width_share=width_share, max_extra=max_extra):
         width, n = widths[submission_id]
         moderation.open_case(
@@ -170,24 +172,32 @@ def public_method(method: str) -> str:
     return "calibrated" if method == "model" else method
 
 
-def fit_assignment(grades: dict[str, calibration.Grades], method: str) -> tuple[dict[str, calibration.Fit], str, dict[str, Any]]:
-    """Fit every criterion with one method for the whole assignment.
+def fit_assignment(
+    grades: dict[str, calibration.Grades], method: str
+) -> tuple[dict[str, calibration.Fit], str, dict[str, Any], dict[str, calibration.Fit]]:
+    """Fit every criterion with one method for the whole assignment; also return the model's fit per criterion,
+    whose reviewer estimates (bias, reliability, effort) are kept whatever method scores the work.
 
     With ``auto``, each criterion's leave-one-out errors on the staff samples are pooled (squared errors add,
     as the criteria add up to the total) and the method with the smallest pooled error is used for every
     criterion, so a score is never a mix of methods.
     """
+    models = {k: fit_model_full(g) for k, g in grades.items()}
+    model_fits = {k: result.fit for k, result in models.items()}
+    if method == "model":
+        return model_fits, method, {}, model_fits
     if method != "auto":
-        return {k: calibration.fit(g, method=method) for k, g in grades.items()}, method, {}
-    autos = {k: calibration.fit(g, method="auto") for k, g in grades.items()}
+        return {k: calibration.fit(g, method=method) for k, g in grades.items()}, method, {}, model_fits
+    autos = {k: fit_auto(g, model_result=models[k]) for k, g in grades.items()}
     pooled: dict[str, float] = {}
     for fit in autos.values():
         for candidate, rmse in fit.diagnostics.get("selection", {}).get("loo_rmse", {}).items():
             if rmse is not None and np.isfinite(rmse):
                 pooled[candidate] = pooled.get(candidate, 0.0) + float(rmse) ** 2
     chosen = min(pooled, key=lambda m: (pooled[m], CANDIDATE_ORDER.index(m) if m in CANDIDATE_ORDER else 99)) if pooled else "model"
-    fits = {k: fit if fit.method == chosen else calibration.fit(grades[k], method=chosen) for k, fit in autos.items()}
-    return fits, chosen, {"chosen": chosen, "pooled_loo_mse": {k: round(v, 6) for k, v in pooled.items()}}
+    fits = {k: fit if fit.method == chosen else (model_fits[k] if chosen == "model" else calibration.fit(grades[k], method=chosen))
+            for k, fit in autos.items()}
+    return fits, chosen, {"chosen": chosen, "pooled_loo_mse": {k: round(v, 6) for k, v in pooled.items()}}, model_fits
 
 
 # A reviewer is flagged when, on some criterion, they most likely put in no effort, or their bias is this
@@ -202,8 +212,8 @@ def _write_reviewer_stats(
     grades: dict[str, calibration.Grades],
     reviewer_index: dict[str, int],
     version: int,
-    chosen: str,
 ) -> None:
+    """Keep the model's view of each reviewer, and open an unreliable_reviewer case (once) for one far out."""
     session.execute(delete(ReviewerStat).where(ReviewerStat.assignment_id == assignment.id))
     max_points = {c["key"]: float(c["max_points"]) for c in assignment.criteria}
     flagged: dict[str, dict[str, Any]] = {}
@@ -224,7 +234,7 @@ def _write_reviewer_stats(
                 version=version,
             )
             session.add(stat)
-            if chosen != "model" or stat.grades < MIN_GRADES_TO_FLAG:
+            if stat.grades < MIN_GRADES_TO_FLAG:
                 continue
             reasons = []
             if stat.low_effort is not None and stat.low_effort > LOW_EFFORT_FLAG:

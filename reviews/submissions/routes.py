@@ -1,20 +1,18 @@
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
 import marshmallow as ma
-from flask import current_app, request, send_file
+from flask import current_app, request
 from sqlalchemy import select
 
-from reviews.allocation import services as allocation
 from reviews.allocation.models import Review
 from reviews.courses.services import get_assignment
 from reviews.kernel.api import Blueprint
-from reviews.kernel.auth import LEARNER, MENTOR, STAFF, current_user, require_member, require_role
+from reviews.kernel.auth import LEARNER, MENTOR, STAFF, current_user, require_role
 from reviews.kernel.db import db
-from reviews.kernel.errors import ApiError, invalid, not_found
+from reviews.kernel.errors import ApiError, invalid
 from reviews.kernel.idempotency import idempotent
 from reviews.kernel.ratelimit import limiter, submit_limit
 from reviews.moderation import services as moderation
@@ -22,7 +20,7 @@ from reviews.moderation.schemas import REPORT_KINDS
 from reviews.scoring.models import Score
 from reviews.scoring.services import is_released, score_json
 from reviews.submissions import services
-from reviews.submissions.models import StoredFile, Submission
+from reviews.submissions.models import Submission
 
 blp = Blueprint("submissions", __name__, url_prefix="/api", description="Submissions, files, received reviews, appeals")
 
@@ -166,19 +164,7 @@ def report_submission(body: dict[str, Any], submission_id: str) -> Any:
 @blp.route("/files/<file_id>", methods=["GET"])
 def get_file(file_id: str) -> Any:
     """A file's bytes, for whoever may see its submission or holds a claim on it."""
-    caller = current_user()
-    stored = db.session.get(StoredFile, file_id)
-    if stored is None:
-        raise not_found("That file")
-    submission = db.session.get_one(Submission, stored.submission_id)
-    assignment = get_assignment(db.session, submission.assignment_id)
-    role = require_member(assignment.course_id, caller, "That file")
-    allowed = role in (MENTOR, STAFF) or submission.author_id == caller.id or allocation.has_claimed(db.session, submission.id, caller.id)
-    if not allowed:
-        raise not_found("That file")
-    response = send_file(io.BytesIO(stored.data), mimetype="application/octet-stream", as_attachment=True, download_name=stored.filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return services.file_download(services.get_visible_file(db.session, file_id, current_user()))
 
 
 @blp.route("/assignments/<assignment_id>/progress", methods=["GET"])

@@ -285,3 +285,30 @@ def get_visible_submission(session: Session, submission_id: str, caller: User) -
     if role == LEARNER and (submission.author_id != caller.id or submission.kind != LEARNER_WORK):
         raise not_found("That submission")
     return submission, role
+
+
+def get_visible_file(session: Session, file_id: str, caller: User) -> StoredFile:
+    """A stored file, for mentors and staff of its course, its author, and a learner it was shown to by a claim."""
+    from reviews.kernel.auth import MENTOR, STAFF, require_member
+    from reviews.kernel.errors import not_found
+
+    stored = session.get(StoredFile, file_id)
+    if stored is None:
+        raise not_found("That file")
+    owner = session.get_one(Submission, stored.submission_id)
+    assignment = session.get_one(Assignment, owner.assignment_id)
+    role = require_member(assignment.course_id, caller, "That file")
+    if not (role in (MENTOR, STAFF) or owner.author_id == caller.id or allocation.has_claimed(session, owner.id, caller.id)):
+        raise not_found("That file")
+    return stored
+
+
+def file_download(stored: StoredFile) -> Any:
+    """The bytes as an attachment that browsers never render in place (no stored-XSS through uploads)."""
+    import io
+
+    from flask import send_file
+
+    response = send_file(io.BytesIO(stored.data), mimetype="application/octet-stream", as_attachment=True, download_name=stored.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
