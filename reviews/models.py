@@ -3,6 +3,7 @@
 from reviews.accounts.models import ApiToken, SignInLink, User
 from reviews.allocation.models import Exposure, Review, ReviewClaim
 from reviews.courses.models import Assignment, Course, Membership
+from reviews.integrity.models import IndexedDocument, IndexedFingerprint
 from reviews.kernel.audit import AuditEvent
 from reviews.kernel.db import Base
 from reviews.kernel.idempotency import IdempotencyKey
@@ -13,6 +14,6 @@ from reviews.submissions.models import Rejection, StaffGrade, StoredFile, Submis
 metadata = Base.metadata
 
 __all__ = [
-    "ApiToken", "Assignment", "AuditEvent", "Case", "Course", "Exposure", "IdempotencyKey", "Membership", "Rejection",
+    "ApiToken", "Assignment", "AuditEvent", "Case", "Course", "Exposure", "IdempotencyKey", "IndexedDocument", "IndexedFingerprint", "Membership", "Rejection",
     "Review", "ReviewClaim", "ReviewerStat", "Score", "SignInLink", "StaffGrade", "StoredFile", "Submission", "User", "metadata",
 ]

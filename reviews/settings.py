@@ -69,6 +69,8 @@ DEFAULTS: dict[str, Any] = {
     # How scores are computed: "auto" chooses per assignment between the calibrated model and the best baseline
     # by how well each predicts the staff samples held out one at a time; or force "model", "mean", "median"...
     "CALIBRATION_METHOD": os.environ.get("FAIRPEER_CALIBRATION_METHOD", "auto"),
+    # A new submission whose similarity with an earlier one by another learner reaches this opens a case.
+    "SIMILARITY_THRESHOLD": _env_number("FAIRPEER_SIMILARITY_THRESHOLD", 0.35),
     # A burst of reviews within this many seconds gives one recalibration run.
     "RECALIBRATE_DEBOUNCE_SECONDS": _env_number("FAIRPEER_RECALIBRATE_DEBOUNCE_SECONDS", 2),
     "SWEEP_SECONDS": _env_number("FAIRPEER_SWEEP_SECONDS", 60),

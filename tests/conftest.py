@@ -23,17 +23,34 @@ RUBRIC = {
     ]
 }
 
-ESSAY = (
-    "My project plan covers a weekly vegetable box for twelve families in my street, with one pick-up point and one "
-    "supplier. The main risk is the supplier failing, so a second farm stays on call; payment comes with each order."
-)
+
+_TOPICS = ["garden", "library", "repair cafe", "football club", "reading corner", "language exchange", "cooking class",
+           "choir", "bicycle workshop", "theatre group", "tool library", "chess club", "coding club", "food bank", "walking group"]
+
+
+_WORDS = (
+    "volunteers neighbours budget council weekend morning evening posters newsletter survey pilot review shelves tools "
+    "bicycles seeds compost recipes songs rehearsal tickets donations deposit rota cupboard hall kitchen garden field "
+    "children parents teachers residents students elders families shopkeepers farmers coaches players readers singers "
+    "weather noise safety costs storage transport parking insurance permits lighting heating cleaning accessibility "
+    "monthly weekly quarterly early late careful cheap simple local shared small modest steady flexible friendly quiet"
+).split()
 
 
 def essay(n: int) -> str:
-    """A distinct honest answer per learner."""
-    words = ["garden", "library", "repair", "football", "reading", "language", "cooking", "music", "bicycle", "theatre"]
-    topic = words[n % len(words)]
-    return f"Learner {n} plans a {topic} project number {n}. " + ESSAY + f" Milestones for the {topic} work: survey, pilot, review {n}."
+    """A distinct honest answer per n (a plan with its own words), so that no two learners' work looks copied."""
+    import random
+
+    rng = random.Random(n * 7919 + 13)
+    topic = _TOPICS[n % len(_TOPICS)]
+
+    def phrase(k: int) -> str:
+        return " ".join(rng.sample(_WORDS, k))
+
+    return (
+        f"Plan {n} is a {topic} in my area. Scope: {phrase(6)}. Risks: {phrase(5)}, then {phrase(5)}. "
+        f"Milestones: {phrase(4)}; later {phrase(4)}. I measure success by {phrase(5)}."
+    )
 
 
 @pytest.fixture(scope="session")

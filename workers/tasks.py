@@ -10,9 +10,11 @@ from flask import current_app
 from reviews.allocation.services import expire_claims as expire_overdue_claims
 from reviews.allocation.services import open_needs_reviews_cases
 from reviews.integrity import services as integrity
+from reviews.kernel.background import enqueue
 from reviews.kernel.db import db, utcnow
 from reviews.ops import sweep as sweep_service
 from reviews.scoring.services import recalibrate
+from reviews.submissions.models import Submission
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +44,23 @@ def recalibrate_assignment(self, assignment_id: str) -> int | None:  # type: ign
 def check_similarity(submission_id: str) -> int:
     """Compare a new submission with the others. Idempotent: cases are keyed by the pair, and a checked
     submission is stamped, so a second run opens nothing new."""
-    opened = integrity.check_submission(db.session, submission_id)
+    opened = integrity.check_submission(db.session, submission_id, current_app.config["SIMILARITY_THRESHOLD"])
+    if opened:
+        # Copies come in clusters: regroup the whole assignment once this pair is known.
+        submission = db.session.get(Submission, submission_id)
+        if submission is not None:
+            enqueue(db.session, "fairpeer.similarity_sweep", submission.assignment_id)
     db.session.commit()
     return opened
+
+
+@shared_task(name="fairpeer.similarity_sweep")
+def similarity_sweep(assignment_id: str) -> int:
+    """Re-check every pair of an assignment and group clusters of copies into one case each. Idempotent: a
+    cluster's case is keyed by its first member."""
+    clusters = integrity.sweep_assignment(db.session, assignment_id, current_app.config["SIMILARITY_THRESHOLD"])
+    db.session.commit()
+    return len(clusters)
 
 
 @shared_task(name="fairpeer.sweep")

@@ -1,24 +1,53 @@
-"""Copy detection in the service: compare a new submission with earlier ones and open cases with evidence."""
+"""Copy detection in the service: index every accepted submission, compare a new one with the others, and open
+cases with the matched spans and the provenance (was the later author shown the earlier work first?)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reviews.allocation.models import Exposure
 from reviews.courses.models import Assignment
+from reviews.integrity.fingerprints import PROSE
+from reviews.integrity.index import SqlFingerprintIndex
+from reviews.integrity.similarity import (
+    CommonWeighting,
+    Document,
+    Match,
+    common_weights,
+    compare,
+    find_candidates,
+    prepare,
+    template_hashes,
+)
 from reviews.kernel.db import utcnow
 from reviews.moderation.services import open_case
-from reviews.submissions.models import LEARNER_WORK, Submission
+from reviews.submissions.models import CANCELLED, LEARNER_WORK, Rejection, StoredFile, Submission
+
+# Candidates compared in full per new submission (the index ranks them by shared fingerprints).
+MAX_CANDIDATES = 10
+
+
+def scope_of(assignment: Assignment) -> str:
+    """One index per assignment, shared by the runs of the same assignment across course runs (its lineage)."""
+    return f"lineage:{assignment.lineage}" if assignment.lineage else f"assignment:{assignment.id}"
 
 
 def _comparable_assignments(session: Session, assignment: Assignment) -> list[str]:
-    """The assignment and, through its lineage, the earlier runs of the same assignment."""
     if not assignment.lineage:
         return [assignment.id]
     return list(session.scalars(select(Assignment.id).where(Assignment.lineage == assignment.lineage)))
+
+
+def full_text(session: Session, submission: Submission) -> str:
+    """What was submitted: the text and the text extracted from its files."""
+    extracted = session.scalars(
+        select(StoredFile.extracted_text).where(StoredFile.submission_id == submission.id).order_by(StoredFile.created_at, StoredFile.id)
+    )
+    return "\n".join([submission.text, *(t for t in extracted if t)])
 
 
 def provenance(session: Session, viewer_id: str, submission_id: str, before: Any) -> dict[str, Any]:
@@ -32,13 +61,54 @@ def provenance(session: Session, viewer_id: str, submission_id: str, before: Any
     return {"shown_before_submitting": shown is not None, "first_shown_at": shown.isoformat() if shown else None}
 
 
-def check_submission(session: Session, submission_id: str) -> int:
-    """Open a ``similarity`` case for each earlier submission by another learner with the same normalised text."""
+def _excluded(assignment: Assignment) -> frozenset[int]:
+    rubric = " ".join(f"{c['title']} {c.get('description', '')}" for c in assignment.criteria)
+    return template_hashes([assignment.prompt, assignment.template, rubric], PROSE)
+
+
+def _evidence(session: Session, earlier: Submission, later: Submission, match: Match, method: str) -> dict[str, Any]:
+    return {
+        "score": round(match.score, 4),
+        "containment_earlier": round(match.containment_a, 4),
+        "containment_later": round(match.containment_b, 4),
+        "method": method,
+        "earlier": {"submission_id": earlier.id, "author_id": earlier.author_id, "created_at": earlier.created_at.isoformat()},
+        "later": {"submission_id": later.id, "author_id": later.author_id, "created_at": later.created_at.isoformat()},
+        "provenance": provenance(session, later.author_id, earlier.id, later.created_at),
+        # Character ranges: "a" in the earlier submission's text, "b" in the later one's.
+        "spans": [span.as_json() for span in match.spans[:50]],
+    }
+
+
+def _open_similarity_case(session: Session, assignment: Assignment, earlier: Submission, later: Submission, evidence: dict[str, Any]) -> None:
+    open_case(
+        session,
+        course_id=assignment.course_id,
+        assignment_id=assignment.id,
+        kind="similarity",
+        subject_type="submission",
+        subject_ids=[earlier.id, later.id],
+        submission_id=later.id,
+        evidence=evidence,
+        dedupe_key=f"similarity:{earlier.id}:{later.id}",
+    )
+
+
+def check_submission(session: Session, submission_id: str, threshold: float = 0.35) -> int:
+    """Compare a new submission with every earlier one by other learners (exact copies by hash, near copies
+    through the fingerprint index), open a ``similarity`` case per match at or above ``threshold``, and index
+    it. Idempotent: a checked submission is stamped, and cases are keyed by the pair."""
     submission = session.get(Submission, submission_id)
     if submission is None or submission.similarity_checked_at is not None or submission.kind != LEARNER_WORK:
         return 0
     assignment = session.get_one(Assignment, submission.assignment_id)
-    matches = session.scalars(
+    text = full_text(session, submission)
+    document = prepare(submission.id, text, PROSE)
+    excluded = _excluded(assignment)
+    index = SqlFingerprintIndex(session, scope_of(assignment))
+    found: dict[str, tuple[Submission, Match, str]] = {}
+
+    exact = session.scalars(
         select(Submission)
         .where(
             Submission.assignment_id.in_(_comparable_assignments(session, assignment)),
@@ -50,27 +120,119 @@ def check_submission(session: Session, submission_id: str) -> int:
         )
         .order_by(Submission.created_at, Submission.id)
     ).all()
-    opened = 0
-    for earlier in matches:
-        evidence = {
-            "score": 1.0,
-            "method": "exact",
-            "earlier": {"submission_id": earlier.id, "author_id": earlier.author_id, "created_at": earlier.created_at.isoformat()},
-            "later": {"submission_id": submission.id, "author_id": submission.author_id, "created_at": submission.created_at.isoformat()},
-            "provenance": provenance(session, submission.author_id, earlier.id, submission.created_at),
-            "spans": [{"a": [0, len(earlier.text)], "b": [0, len(submission.text)]}],
+    for earlier in exact:
+        found[earlier.id] = (earlier, compare(prepare(earlier.id, full_text(session, earlier), PROSE), document, excluded=excluded), "exact")
+
+    candidates = find_candidates(index, document, excluded=excluded, limit=MAX_CANDIDATES)
+    if candidates:
+        others = {
+            s.id: s
+            for s in session.scalars(select(Submission).where(Submission.id.in_([c.doc_id for c in candidates])))
+            if s.author_id != submission.author_id and s.kind == LEARNER_WORK and s.created_at <= submission.created_at
         }
-        open_case(
+        weights = common_weights(index, document.hashes, CommonWeighting())
+        for candidate in candidates:
+            earlier = others.get(candidate.doc_id)
+            if earlier is None or earlier.id in found:
+                continue
+            match = compare(prepare(earlier.id, full_text(session, earlier), PROSE), document, excluded=excluded, weights=weights)
+            if match.score >= threshold:
+                found[earlier.id] = (earlier, match, match.method)
+
+    for earlier, match, method in found.values():
+        _open_similarity_case(session, assignment, earlier, submission, _evidence(session, earlier, submission, match, method))
+    index.add(submission.id, document.hashes - excluded)
+    submission.similarity_checked_at = utcnow()
+    return len(found)
+
+
+def sweep_assignment(session: Session, assignment_id: str, threshold: float = 0.35) -> list[list[str]]:
+    """Re-check every pair of the assignment's latest submissions and group copies into clusters: one case per
+    cluster of three or more (pairs have their own cases). Idempotent: a cluster's case is keyed by its first
+    member and updated while it is open."""
+    assignment = session.get_one(Assignment, assignment_id)
+    subs = list(
+        session.scalars(
+            select(Submission)
+            .where(Submission.assignment_id == assignment.id, Submission.kind == LEARNER_WORK, Submission.status != CANCELLED)
+            .order_by(Submission.created_at, Submission.id)
+        )
+    )
+    documents: dict[str, Document] = {s.id: prepare(s.id, full_text(session, s), PROSE) for s in subs}
+    excluded = _excluded(assignment)
+    from reviews.integrity.similarity import InMemoryIndex
+
+    local = InMemoryIndex()
+    for doc in documents.values():
+        local.add(doc.id, doc.hashes - excluded)
+    authors = {s.id: s.author_id for s in subs}
+    parent = {s.id: s.id for s in subs}
+
+    def root(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    weights = common_weights(local, set().union(*(d.hashes for d in documents.values())) if documents else set(), CommonWeighting())
+    pair_scores: dict[tuple[str, str], float] = {}
+    for doc in documents.values():
+        for candidate in find_candidates(local, doc, excluded=excluded, limit=len(documents)):
+            a, b = sorted((doc.id, candidate.doc_id))
+            if (a, b) in pair_scores or authors[a] == authors[b]:
+                continue
+            score = compare(documents[a], documents[b], excluded=excluded, weights=weights).score
+            pair_scores[(a, b)] = score
+            if score >= threshold:
+                parent[root(b)] = root(a)
+    groups: dict[str, list[str]] = {}
+    for s in subs:
+        groups.setdefault(root(s.id), []).append(s.id)
+    clusters = [members for members in groups.values() if len({authors[m] for m in members}) >= 3]
+    order = {s.id: i for i, s in enumerate(subs)}
+    for members in clusters:
+        members.sort(key=order.__getitem__)
+        evidence = {
+            "members": [{"submission_id": m, "author_id": authors[m]} for m in members],
+            "pairs": [{"a": a, "b": b, "score": round(s, 4)} for (a, b), s in sorted(pair_scores.items()) if a in members and b in members and s >= threshold],
+        }
+        case = open_case(
             session,
             course_id=assignment.course_id,
             assignment_id=assignment.id,
             kind="similarity",
-            subject_type="submission",
-            subject_ids=[earlier.id, submission.id],
-            submission_id=submission.id,
+            subject_type="cluster",
+            subject_ids=members,
+            submission_id=None,
             evidence=evidence,
-            dedupe_key=f"similarity:{earlier.id}:{submission.id}",
+            dedupe_key=f"similarity-cluster:{members[0]}",
         )
-        opened += 1
-    submission.similarity_checked_at = utcnow()
-    return opened
+        if case.status != "resolved" and case.subject_ids != members:
+            case.subject_ids, case.evidence = members, evidence
+    return clusters
+
+
+def note_rejection(session: Session, assignment: Assignment, author_id: str, *, limit: int = 3, window_hours: float = 24) -> bool:
+    """A learner who keeps submitting junk: ``limit`` rejections within ``window_hours`` open one
+    ``repeated_junk`` case (subject: the learner). Returns whether a case exists for them now."""
+    since = utcnow() - timedelta(hours=window_hours)
+    rows = session.execute(
+        select(Rejection.reasons, Rejection.created_at)
+        .where(Rejection.assignment_id == assignment.id, Rejection.author_id == author_id, Rejection.created_at >= since)
+        .order_by(Rejection.created_at)
+    ).all()
+    if len(rows) < limit:
+        return False
+    count = session.scalar(select(func.count(Rejection.id)).where(Rejection.assignment_id == assignment.id, Rejection.author_id == author_id))
+    open_case(
+        session,
+        course_id=assignment.course_id,
+        assignment_id=assignment.id,
+        kind="repeated_junk",
+        subject_type="learner",
+        subject_ids=[author_id],
+        submission_id=None,
+        evidence={"rejections": [{"reasons": reasons, "at": at.isoformat()} for reasons, at in rows], "total_rejections": int(count or 0)},
+        dedupe_key=f"repeated_junk:{assignment.id}:{author_id}",
+    )
+    return True

@@ -154,6 +154,10 @@ def submit(
     if reasons:
         session.rollback()
         session.add(RejectionLog(assignment_id=assignment.id, author_id=author.id, reasons=[r.code for r in reasons]))
+        session.flush()
+        from reviews.integrity.services import note_rejection
+
+        note_rejection(session, assignment, author.id)
         session.commit()
         raise rejected(reasons)
 
