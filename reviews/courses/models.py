@@ -48,8 +48,8 @@ class Assignment(IdMixin, Base):
     calibration_version: Mapped[int] = mapped_column(default=0)
     inputs_changed_at: Mapped[datetime | None]
     calibrated_inputs_at: Mapped[datetime | None]
-    # Set when a recalibration is enqueued, cleared when the run starts: the debounce of reviews in bursts.
-    recalibration_requested_at: Mapped[datetime | None]
+    # How many reviews the latest run counted: reviews are only ever added, so a different count means new ones.
+    calibrated_review_count: Mapped[int] = mapped_column(default=0)
 
     @property
     def criteria(self) -> list[dict[str, Any]]:

@@ -45,7 +45,7 @@ def resolve(session: Session, case: Case, mentor: User, body: dict[str, Any], de
         submission.status = CANCELLED
         submission.cancelled_reason = "Marked as plagiarism by a mentor" + (f": {note}" if note else ".")
         allocation.cancel_claims_on(session, submission.id)
-        request_recalibration(session, submission.assignment_id, debounce_seconds)
+        request_recalibration(session, submission.assignment_id, debounce_seconds, inputs_changed=True)
         finish(session, case, mentor, action, note, submission_id=submission.id)
     elif action == "discount_review":
         review_id = body.get("review_id") or case.evidence.get("review_id")
@@ -55,7 +55,7 @@ def resolve(session: Session, case: Case, mentor: User, body: dict[str, Any], de
             raise invalid({"review_id": ["Name a review of this case's assignment."]}, "Give the review to discount in 'review_id'.")
         review.discounted = True
         review.weight = 0.0
-        request_recalibration(session, review.assignment_id, debounce_seconds)
+        request_recalibration(session, review.assignment_id, debounce_seconds, inputs_changed=True)
         finish(session, case, mentor, action, note, review_id=review.id)
     elif action == "request_staff_review":
         case.status = STAFF_REVIEW

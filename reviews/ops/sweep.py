@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from reviews.allocation.models import Review
 from reviews.courses.models import Assignment
 from reviews.kernel.background import enqueue
 from reviews.kernel.db import utcnow
@@ -21,9 +22,19 @@ def find_and_enqueue(session: Session, grace: timedelta = GRACE) -> dict[str, in
     stale = list(
         session.scalars(
             select(Assignment.id).where(
-                Assignment.inputs_changed_at.is_not(None),
-                Assignment.inputs_changed_at < cutoff,
-                or_(Assignment.calibrated_inputs_at.is_(None), Assignment.calibrated_inputs_at < Assignment.inputs_changed_at),
+                or_(
+                    # A change other than a new review, not yet calibrated...
+                    and_(
+                        Assignment.inputs_changed_at.is_not(None),
+                        Assignment.inputs_changed_at < cutoff,
+                        or_(Assignment.calibrated_inputs_at.is_(None), Assignment.calibrated_inputs_at < Assignment.inputs_changed_at),
+                    ),
+                    # ...or reviews the latest run did not count (older than the grace period, so not in flight).
+                    select(func.count(Review.id))
+                    .where(Review.assignment_id == Assignment.id, Review.created_at < cutoff)
+                    .scalar_subquery()
+                    > Assignment.calibrated_review_count,
+                ),
             )
         )
     )

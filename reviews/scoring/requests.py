@@ -1,36 +1,59 @@
-"""Asking for a recalibration: debounced, so that a burst of reviews gives one run (or two), not one per review."""
+"""Asking for a recalibration: debounced, so that a burst of reviews gives one run (or two), not one per review.
+
+The debounce lives outside the database (Redis in production, this process otherwise): marking "a run is
+pending" on the assignment row would make every review of an assignment wait for every other one's commit.
+Nothing is lost if a mark outlives a lost message: the sweep compares the reviews an assignment has with the
+ones its last run counted, and enqueues the run itself.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import threading
+import time
 
-from sqlalchemy import or_, update
+from flask import current_app
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from reviews.courses.models import Assignment
 from reviews.kernel.background import enqueue
 from reviews.kernel.db import utcnow
 
-# A request older than this whose run never came (its message was lost) no longer blocks new requests;
-# the sweep would catch it anyway.
-STALE_REQUEST = timedelta(minutes=5)
+_local_marks: dict[str, float] = {}
+_local_lock = threading.Lock()
 
 
-def request_recalibration(session: Session, assignment_id: str, debounce_seconds: float) -> bool:
-    """Mark the assignment's inputs changed and, unless a run is already pending, enqueue one after the
-    debounce delay. Returns whether a run was enqueued. The run clears the pending mark when it starts, so
-    inputs that arrive during a run get exactly one more run."""
-    now = utcnow()
-    session.execute(update(Assignment).where(Assignment.id == assignment_id).values(inputs_changed_at=now))
-    claimed = session.execute(
-        update(Assignment)
-        .where(
-            Assignment.id == assignment_id,
-            or_(Assignment.recalibration_requested_at.is_(None), Assignment.recalibration_requested_at < now - STALE_REQUEST),
-        )
-        .values(recalibration_requested_at=now)
-    )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+def first_in_window(key: str, seconds: float) -> bool:
+    """True for the first caller per ``key`` within ``seconds`` (shared by every process when Redis is configured)."""
+    if seconds <= 0:
+        return True
+    redis_url = current_app.config.get("REDIS_URL")
+    if redis_url:
+        client = current_app.extensions.get("fairpeer.redis")
+        if client is None:
+            import redis
+
+            client = current_app.extensions["fairpeer.redis"] = redis.Redis.from_url(redis_url)
+        return bool(client.set(f"fairpeer:debounce:{key}", "1", nx=True, px=max(1, int(seconds * 1000))))
+    now = time.monotonic()
+    with _local_lock:
+        if _local_marks.get(key, 0.0) > now:
+            return False
+        _local_marks[key] = now + seconds
+        return True
+
+
+def request_recalibration(session: Session, assignment_id: str, debounce_seconds: float, *, inputs_changed: bool = False) -> bool:
+    """Enqueue a recalibration after the debounce delay unless one is already pending; returns whether one was.
+
+    ``inputs_changed`` marks the assignment row for changes other than new reviews (a discounted review, a replaced
+    attempt, a staff grade): those are rare, and new reviews are counted instead.
+    """
+    if inputs_changed:
+        session.execute(update(Assignment).where(Assignment.id == assignment_id).values(inputs_changed_at=utcnow()))
+    if current_app.extensions["fairpeer.background"].mode == "inline":
+        debounce_seconds = 0  # inline work runs at once, in order: there is no later run to wait for
+    if not first_in_window(f"recalibrate:{assignment_id}", debounce_seconds):
         return False
     enqueue(session, "fairpeer.recalibrate_assignment", assignment_id, countdown=debounce_seconds or None)
     return True

@@ -58,9 +58,10 @@ def recalibrate(
     if assignment is None:
         return None
     seen_inputs = assignment.inputs_changed_at
-    assignment.recalibration_requested_at = None
-    if assignment.calibrated_inputs_at is not None and seen_inputs is not None and assignment.calibrated_inputs_at >= seen_inputs:
-        session.commit()  # nothing new since the last run; only the pending mark is cleared
+    review_count = int(session.scalar(select(func.count(Review.id)).where(Review.assignment_id == assignment.id)) or 0)
+    inputs_current = assignment.calibrated_inputs_at is not None and (seen_inputs is None or assignment.calibrated_inputs_at >= seen_inputs)
+    if inputs_current and review_count == assignment.calibrated_review_count:
+        session.rollback()  # nothing new since the last run
         return None
     submissions = list(
         session.scalars(
@@ -154,6 +155,7 @@ def recalibrate(
             review.weight = float(weight)
     assignment.calibration_version = version
     assignment.calibrated_inputs_at = seen_inputs or now
+    assignment.calibrated_review_count = review_count
     if seen_inputs is None:
         assignment.inputs_changed_at = now
     audit.record(

@@ -180,7 +180,7 @@ def submit(
     enqueue(session, "fairpeer.check_similarity", submission.id)
     if previous is not None:
         # The replaced attempt leaves the scores; recalibrate without it.
-        request_recalibration(session, assignment.id, debounce_seconds)
+        request_recalibration(session, assignment.id, debounce_seconds, inputs_changed=True)
     return submission
 
 
@@ -244,7 +244,7 @@ def add_calibration_sample(
     _store_files(session, sample, checked)
     session.add(StaffGrade(submission_id=sample.id, grader_id=staff.id, scores=checked_scores, note="calibration sample"))
     audit.record(session, assignment.course_id, staff.id, "calibration_sample.added", f"submission:{sample.id}", scores=checked_scores)
-    request_recalibration(session, assignment.id, debounce_seconds)
+    request_recalibration(session, assignment.id, debounce_seconds, inputs_changed=True)
     return sample
 
 
