@@ -21,7 +21,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings.from_environment(Path(app.instance_path)))
     app.config.update(config or {})
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Limit headers on every answer cost a storage round trip each; a 429 still says when to retry.
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
 
     db.init_app(app)
     errors.init_app(app)

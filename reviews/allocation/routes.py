@@ -4,12 +4,14 @@ from typing import Any
 
 import marshmallow as ma
 from flask import current_app
+from sqlalchemy import select
 
 from reviews.allocation import services
 from reviews.allocation.models import ReviewClaim
-from reviews.courses.services import get_assignment
+from reviews.courses.models import Assignment
+from reviews.courses.services import get_assignment_for
 from reviews.kernel.api import Blueprint
-from reviews.kernel.auth import LEARNER, current_user, require_role
+from reviews.kernel.auth import LEARNER, current_user
 from reviews.kernel.db import db
 from reviews.kernel.errors import not_found
 from reviews.kernel.idempotency import idempotent
@@ -50,8 +52,7 @@ def claim_json(outcome: services.ClaimOutcome, rubric: dict[str, Any]) -> dict[s
 def claim_review(assignment_id: str) -> Any:
     """Claim the next item to review (learner); asking again while a claim is live returns that claim."""
     caller = current_user()
-    assignment = get_assignment(db.session, assignment_id)
-    require_role(assignment.course_id, caller, (LEARNER,), "That assignment", "claim reviews")
+    assignment, _role = get_assignment_for(db.session, assignment_id, caller, (LEARNER,), "claim reviews")
     outcome = services.claim_next_review(
         db.session, assignment, caller, current_app.config["CLAIM_LEASE_MINUTES"], current_app.config["OVER_REVIEW_EXTRA"]
     )
@@ -59,12 +60,16 @@ def claim_review(assignment_id: str) -> Any:
     return claim_json(outcome, assignment.rubric), 201 if outcome.created else 200
 
 
-def _own_claim(claim_id: str) -> ReviewClaim:
+def _own_claim(claim_id: str, *, for_update: bool = False) -> tuple[ReviewClaim, Assignment]:
+    """The caller's claim with its assignment; anyone else's claim does not exist for them."""
     caller = current_user()
-    claim = db.session.get(ReviewClaim, claim_id)
-    if claim is None or claim.reviewer_id != caller.id:
+    query = select(ReviewClaim, Assignment).join(Assignment, Assignment.id == ReviewClaim.assignment_id).where(ReviewClaim.id == claim_id)
+    if for_update:
+        query = query.with_for_update(of=ReviewClaim)
+    row = db.session.execute(query).one_or_none()
+    if row is None or row[0].reviewer_id != caller.id:
         raise not_found("That claim")
-    return claim
+    return row[0], row[1]
 
 
 @blp.route("/review-claims/<claim_id>/review", methods=["POST"])
@@ -73,8 +78,7 @@ def _own_claim(claim_id: str) -> ReviewClaim:
 @blp.response(201)
 def submit_review(body: dict[str, Any], claim_id: str) -> Any:
     """Send the review of a claimed item (the claimant)."""
-    claim = _own_claim(claim_id)
-    assignment = get_assignment(db.session, claim.assignment_id)
+    claim, assignment = _own_claim(claim_id, for_update=True)
     review = services.submit_review(db.session, claim, assignment, body, current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"])
     db.session.commit()
     return {"review_id": review.id}
@@ -86,7 +90,7 @@ def submit_review(body: dict[str, Any], claim_id: str) -> Any:
 @blp.response(201)
 def report_claimed_item(body: dict[str, Any], claim_id: str) -> Any:
     """Report the item of one's claim (plagiarism, junk, abuse...): opens a case for the mentors."""
-    claim = _own_claim(claim_id)
+    claim, _assignment = _own_claim(claim_id)
     case = moderation.report_claimed_item(db.session, claim, current_user(), body["kind"], body["message"])
     db.session.commit()
     return {"case_id": case.id}

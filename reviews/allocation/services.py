@@ -143,22 +143,33 @@ def claim_next_review(session: Session, assignment: Assignment, reviewer: User, 
     Never their own work, never an item they were shown before, only the latest attempt of a submission.
     """
     now = utcnow()
-    current = live_claim(session, assignment.id, reviewer.id, now)
-    if current is not None:
-        return ClaimOutcome(current, session.get_one(Submission, current.submission_id), False)
-    own = session.scalar(
-        select(Submission.id).where(
-            Submission.assignment_id == assignment.id,
-            Submission.author_id == reviewer.id,
-            Submission.kind == LEARNER_WORK,
-            Submission.status == ACTIVE,
+    # One round trip for both questions asked of every claim: a live claim to return, and work of one's own.
+    live = (
+        select(ReviewClaim.id)
+        .where(
+            ReviewClaim.assignment_id == assignment.id,
+            ReviewClaim.reviewer_id == reviewer.id,
+            ReviewClaim.status == LIVE,
+            ReviewClaim.expires_at >= now,
         )
+        .limit(1)
+        .scalar_subquery()
     )
-    if own is None:
+    own = exists().where(
+        Submission.assignment_id == assignment.id,
+        Submission.author_id == reviewer.id,
+        Submission.kind == LEARNER_WORK,
+        Submission.status == ACTIVE,
+    )
+    live_id, has_own = session.execute(select(live, own)).one()
+    if live_id is not None:
+        current = session.get_one(ReviewClaim, live_id)
+        return ClaimOutcome(current, session.get_one(Submission, current.submission_id), False)
+    if not has_own:
         raise ApiError(403, "submit_first", "Submit your own work to this assignment first; then you can review others'.")
     if assignment.review_due_at is not None and now > assignment.review_due_at:
         raise ApiError(409, "past_due", "The review deadline has passed; no more reviews can be claimed.")
-    expire_claims(session, now, assignment.id)
+    # Overdue claims go back to the pool through the periodic tend_queue task, not on this hot path.
     item = None
     if assignment.calibration_share > 0 and wants_sample(assignment, reviewer.id, claims_made(session, assignment.id, reviewer.id)):
         item = _pick(session, assignment, reviewer.id, samples=True, extra=None)
@@ -190,7 +201,8 @@ def validate_review(assignment: Assignment, body: dict[str, Any]) -> tuple[dict[
 
 def submit_review(session: Session, claim: ReviewClaim, assignment: Assignment, body: dict[str, Any], debounce_seconds: float = 0) -> Review:
     """Store a review of the claimed item; a late review counts when the item still needs one."""
-    if claim.status == COMPLETED or session.scalar(select(Review.id).where(Review.claim_id == claim.id)) is not None:
+    # The caller loaded the claim FOR UPDATE: of two sends of one review, the second sees it completed.
+    if claim.status == COMPLETED:
         raise ApiError(409, "already_reviewed", "You already sent a review for this claim. Claim a new item to review more.")
     scores, comments, overall = validate_review(assignment, body)
     submission = session.get_one(Submission, claim.submission_id, with_for_update=True)

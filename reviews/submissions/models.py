@@ -43,7 +43,8 @@ class StoredFile(IdMixin, Base):
     content_type: Mapped[str] = mapped_column(String(120))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    # Loaded only when the file itself is served: listing a submission's files never reads their bytes.
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     extracted_text: Mapped[str] = mapped_column(Text, default="")
 
 
