@@ -28,6 +28,12 @@ approximate and deterministic, vectorised over every grade at once (no loop per 
   grades count in the submissions' scores with weight (1 - that probability).
 * Hyper-parameters (mu, gamma, mu_b, eta, alpha, beta, pi) are empirical Bayes: maximised in the same loop
   (EM on the current beliefs), with weak, scale-free guards so that tiny assignments stay finite.
+
+Large assignments are memory-bound, so the layout matters as much as the arithmetic: reviewers and
+submissions are relabelled in breadth-first order of the review graph and grades sorted by reviewer (pure
+relabelling; outputs come back in the caller's labels and order), and the belief-propagation pass runs fused
+over cache-sized runs of whole reviewers with preallocated buffers (see _bp_pass), so that an iteration
+costs about the same per grade at a million grades as at a hundred thousand.
 """
 
 from __future__ import annotations
@@ -35,7 +41,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import sparse, special, stats
+from scipy.sparse import csgraph
 
 from calibration.types import Fit, Grades
 
@@ -48,6 +55,8 @@ _GRID = np.linspace(-4.0, 4.0, 9)
 _N_LOW_NODES = 16
 LOW_PSEUDO = 8.0
 _BLOCK = 4096
+# Grades per run of the fused belief-propagation pass: its seven work arrays (about 0.9 MB) stay in L2.
+_CHUNK = 16384
 _KNOWN_PREC = 1e12
 
 
@@ -141,6 +150,52 @@ def _gamma_shape(mean_tau: float, mean_log_tau: float) -> float:
     return float(np.clip(a, 0.3, 1e4))
 
 
+def _stable_order(key: np.ndarray, n_keys: int) -> np.ndarray:
+    """``np.argsort(key, kind="stable")`` for non-negative integer keys below ``n_keys``, as an LSD radix sort
+    on 16-bit digits (numpy sorts 16-bit keys stably by radix) when the keys fit in 32 bits."""
+    if n_keys <= 1 << 16:
+        return np.argsort(key.astype(np.uint16), kind="stable")
+    if n_keys <= 1 << 32:
+        order = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
+        return order[np.argsort((key[order] >> 16).astype(np.uint16), kind="stable")]
+    return np.argsort(key, kind="stable")
+
+
+def _locality_labels(sub: np.ndarray, rev: np.ndarray, known: np.ndarray, n_sub: int, n_rev: int) -> tuple[np.ndarray, np.ndarray]:
+    """New labels for reviewers and submissions in breadth-first order of the review graph (staff-scored
+    submissions, which pass no messages, left out and labelled last).
+
+    Every pass of the fit reads and writes the beliefs of each grade's submission in grade order; with
+    labels in breadth-first order the submissions of neighbouring reviewers sit close together in memory,
+    so large assignments stay in cache. Pure relabelling: the fit is the same up to rounding.
+    """
+    n = n_rev + n_sub
+    free = ~known[sub]
+    r, s = rev[free], n_rev + sub[free]
+    order = np.arange(n)
+    if r.size:
+        graph = sparse.csr_matrix((np.ones(2 * r.size, dtype=np.int8), (np.concatenate([r, s]), np.concatenate([s, r]))), shape=(n, n))
+        active = np.diff(graph.indptr) > 0
+        seen = np.zeros(n, dtype=bool)
+        parts = []
+        # A few breadth-first sweeps cover the large connected parts; whatever is left keeps its order.
+        for _ in range(4):
+            left = np.flatnonzero(active & ~seen)
+            if left.size == 0 or (parts and left.size * 16 < int(np.sum(active))):
+                break
+            visit = csgraph.breadth_first_order(graph, int(left[0]), directed=True, return_predecessors=False)
+            seen[visit] = True
+            parts.append(visit)
+        parts.append(np.flatnonzero(~seen))
+        order = np.concatenate(parts)
+    rev_label = np.empty(n_rev, dtype=np.int64)
+    sub_label = np.empty(n_sub, dtype=np.int64)
+    rev_nodes = order[order < n_rev]
+    rev_label[rev_nodes] = np.arange(n_rev)
+    sub_label[order[order >= n_rev] - n_rev] = np.arange(n_sub)
+    return rev_label, sub_label
+
+
 def _log_lik_nodes(
     groups: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
     centre: float | np.ndarray,
@@ -180,19 +235,35 @@ class _Problem:
 
     def __init__(self, grades: Grades):
         self.grades = grades
-        self.sub = np.asarray(grades.submission, dtype=np.int64)
-        self.rev = np.asarray(grades.reviewer, dtype=np.int64)
-        self.z = np.asarray(grades.score, dtype=np.float64)
+        sub = np.asarray(grades.submission, dtype=np.int64)
+        rev = np.asarray(grades.reviewer, dtype=np.int64)
+        z = np.asarray(grades.score, dtype=np.float64)
         self.n_sub, self.n_rev = int(grades.n_submissions), int(grades.n_reviewers)
+        staff = np.asarray(grades.staff_submission, dtype=np.int64)
+        known = np.zeros(self.n_sub, dtype=bool)
+        known[staff] = True
+        # Reviewers and submissions are relabelled internally so that neighbours in the review graph get
+        # nearby labels (see _locality_labels); ``rev_label``/``sub_label`` map the caller's ids to ours.
+        self.rev_label, self.sub_label = _locality_labels(sub, rev, known, self.n_sub, self.n_rev)
+        sub, rev = self.sub_label[sub], self.rev_label[rev]
         self.known = np.zeros(self.n_sub, dtype=bool)
         self.truth = np.zeros(self.n_sub)
-        staff = np.asarray(grades.staff_submission, dtype=np.int64)
-        self.known[staff] = True
-        self.truth[staff] = np.asarray(grades.staff_score, dtype=np.float64)
+        self.known[self.sub_label[staff]] = True
+        self.truth[self.sub_label[staff]] = np.asarray(grades.staff_score, dtype=np.float64)
         self.has_staff = bool(staff.size)
+        # Grades are processed internally in (reviewer, staff-scored) order: every reviewer's grades form one
+        # contiguous run, so reviewer-side gathers are np.repeat and reductions np.add.reduceat over slices,
+        # and the fused belief-propagation pass below works on cache-sized runs of whole reviewers.
+        # ``order`` maps the internal order back to the caller's (per-grade outputs are returned in theirs).
+        key = rev * 2 + self.known[sub]
+        self.order = _stable_order(key, 2 * self.n_rev)
+        self.sub, self.rev, self.z = sub[self.order], rev[self.order], z[self.order]
         self.edge_known = self.known[self.sub]
         self.lower, self.upper, self.censored = _intervals(grades, self.z)
         self.any_censored = bool(np.any(self.censored))
+        if not self.any_censored:
+            # Only censored grades need their intervals (see _update_sites): spare the memory.
+            self.lower = self.upper = None
         self.sub_count = np.bincount(self.sub, minlength=self.n_sub)
         self.rev_count = np.bincount(self.rev, minlength=self.n_rev).astype(np.float64)
         self.rev_has = self.rev_count > 0
@@ -200,8 +271,7 @@ class _Problem:
         self.rev_staff_count = np.bincount(self.rev, weights=self.edge_known, minlength=self.n_rev)
         self.rev_est_count = self.rev_count - self.rev_staff_count
         self.rev_idx = np.flatnonzero(self.rev_has)
-        self.truth_e = self.truth[self.sub]
-        self.rev_key = self.rev * 2 + self.edge_known
+        self._plan_chunks(key[self.order])
         self._low_ll: np.ndarray | None = None
         zc = self.z if self.z.size else np.zeros(1)
         self.z_mean = float(np.mean(zc))
@@ -213,14 +283,56 @@ class _Problem:
         self.round_var = (grades.step**2 / 12.0) if grades.step else (1e-4 * self.scale) ** 2
         self.low_prec_nodes = 1.0 / np.exp(np.linspace(np.log(1e-2 * self.scale), np.log(4.0 * self.scale), _N_LOW_NODES)) ** 2
 
+    def _plan_chunks(self, rev_key: np.ndarray) -> None:
+        """Cut the (sorted) grades into runs of whole reviewers of about _CHUNK grades each; ``rev_key`` is
+        reviewer * 2 + (1 if the submission is staff-scored), per grade in the internal order."""
+        e = self.z.size
+        self.act = self.rev_idx  # reviewers with at least one grade, in order
+        self.act_count = self.rev_count[self.act].astype(np.int64)
+        act_start = np.cumsum(self.act_count) - self.act_count
+        # Runs of equal (reviewer, staff-scored) key: the two groups of a reviewer's residuals.
+        seg_start = np.flatnonzero(np.diff(rev_key, prepend=-1)) if e else np.zeros(0, dtype=np.int64)
+        self.seg_key = rev_key[seg_start]
+        cuts = np.unique(np.searchsorted(act_start, np.arange(0, e, _CHUNK), side="left"))
+        cuts = np.append(cuts[cuts < self.act.size], self.act.size) if e else np.zeros(1, dtype=np.int64)
+        edge_cut = np.append(act_start, e)[cuts]
+        seg_cut = np.searchsorted(seg_start, edge_cut, side="left")
+        self.chunks = [
+            (
+                int(edge_cut[i]),
+                int(edge_cut[i + 1]),
+                int(cuts[i]),
+                int(cuts[i + 1]),
+                act_start[cuts[i] : cuts[i + 1]] - edge_cut[i],
+                int(seg_cut[i]),
+                int(seg_cut[i + 1]),
+                seg_start[seg_cut[i] : seg_cut[i + 1]] - edge_cut[i],
+            )
+            for i in range(cuts.size - 1)
+        ]
+        self.max_chunk = max((c[1] - c[0] for c in self.chunks), default=0)
+
+    def to_input_order(self, values: np.ndarray) -> np.ndarray:
+        """A per-grade array in the caller's order."""
+        out = np.empty_like(values)
+        out[self.order] = values
+        return out
+
     def low_effort_loglik(self) -> np.ndarray:
         """log p(a reviewer's grades | low effort, noise scale node), reviewers x nodes; fixed, so cached."""
         if self._low_ll is None:
             zs1 = np.bincount(self.rev, weights=self.z, minlength=self.n_rev)[:, None]
             zs2 = np.bincount(self.rev, weights=self.z * self.z, minlength=self.n_rev)[:, None]
-            self._low_ll = _log_lik_nodes(
-                [(self.rev_count[:, None], zs1, zs2, self.round_var)], self.z_mean, 1.0 / self.scale**2, self.low_prec_nodes[None, :]
-            )
+            # In blocks of reviewers, like the reviewer step: the temporaries stay small.
+            self._low_ll = np.empty((self.n_rev, _N_LOW_NODES))
+            for lo in range(0, self.n_rev, _BLOCK):
+                sl = slice(lo, min(lo + _BLOCK, self.n_rev))
+                self._low_ll[sl] = _log_lik_nodes(
+                    [(self.rev_count[sl, None], zs1[sl], zs2[sl], self.round_var)],
+                    self.z_mean,
+                    1.0 / self.scale**2,
+                    self.low_prec_nodes[None, :],
+                )
         return self._low_ll
 
 
@@ -308,13 +420,6 @@ def _site(p: _Problem, st: _State) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     return st.site_cache
 
 
-def _messages_to_bias(p: _Problem, st: _State, s_mean: np.ndarray, s_var: np.ndarray) -> None:
-    lam, lh, _, _ = _site(p, st)
-    denom = 1.0 + lam * s_var
-    st.msg_b_prec = lam / denom
-    st.msg_b_h = (lh - lam * s_mean) / denom
-
-
 def _messages_to_submission(p: _Problem, st: _State, b_mean: np.ndarray, b_var: np.ndarray) -> None:
     _, _, lam, lh = _site(p, st)
     denom = 1.0 + lam * b_var
@@ -322,13 +427,107 @@ def _messages_to_submission(p: _Problem, st: _State, b_mean: np.ndarray, b_var: 
     st.msg_s_h = (lh - lam * b_mean) / denom
 
 
+def _bp_pass(p: _Problem, st: _State, s_prec: np.ndarray, s_h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One round of belief propagation, fused and run over cache-sized runs of whole reviewers.
+
+    From the submissions' beliefs (natural parameters ``s_prec``, ``s_h``): each grade's message to its
+    reviewer's bias (from the submission's cavity), the bias beliefs (complete for a run's reviewers once
+    the run is done, as it holds all their grades), then each grade's message to its submission (from the
+    bias cavity). The arithmetic of _bias_beliefs and _messages_to_submission done for whole arrays, but
+    every temporary stays in cache; only the messages themselves go to memory. Returns the bias beliefs.
+    """
+    n_act = p.act.size
+    tau_a = st.tau[p.act]
+    effort_a = 1.0 - st.low_effort[p.act]
+    b_prec_a, b_h_a = np.empty(n_act), np.empty(n_act)
+    eta, eta_mu = st.eta, st.eta * st.mu_b
+    size = p.max_chunk
+    buf = np.empty((7, size))
+    for e0, e1, a0, a1, local, _, _, _ in p.chunks:
+        n = e1 - e0
+        cp, ch, lam, t1, t2, bp, bh = (row[:n] for row in buf)
+        sub = p.sub[e0:e1]
+        cnt = p.act_count[a0:a1]
+        obs = st.site_obs[e0:e1]
+        # Cavity of the submission: variance 1/cp, mean ch/cp.
+        np.take(s_prec, sub, out=cp)
+        cp -= st.msg_s_prec[e0:e1]
+        np.take(s_h, sub, out=ch)
+        ch -= st.msg_s_h[e0:e1]
+        np.divide(1.0, cp, out=cp)
+        ch *= cp
+        lam[:] = np.repeat(tau_a[a0:a1], cnt)
+        if p.any_censored:
+            lam *= st.site_prec[e0:e1]
+        # Message to the bias: precision lam / (1 + lam v), value obs - mean.
+        mb_prec, mb_h = st.msg_b_prec[e0:e1], st.msg_b_h[e0:e1]
+        np.multiply(lam, cp, out=t1)
+        t1 += 1.0
+        np.divide(lam, t1, out=mb_prec)
+        np.subtract(obs, ch, out=mb_h)
+        mb_h *= mb_prec
+        np.add.reduceat(mb_prec, local, out=b_prec_a[a0:a1])
+        b_prec_a[a0:a1] += eta
+        np.add.reduceat(mb_h, local, out=b_h_a[a0:a1])
+        b_h_a[a0:a1] += eta_mu
+        # Cavity of the bias, then the message to the submission, weighted by the chance of effort.
+        bp[:] = np.repeat(b_prec_a[a0:a1], cnt)
+        bp -= mb_prec
+        bh[:] = np.repeat(b_h_a[a0:a1], cnt)
+        bh -= mb_h
+        np.divide(1.0, bp, out=bp)
+        bh *= bp
+        t2[:] = np.repeat(effort_a[a0:a1], cnt)
+        lam *= t2
+        np.multiply(lam, bp, out=t1)
+        t1 += 1.0
+        ms_prec, ms_h = st.msg_s_prec[e0:e1], st.msg_s_h[e0:e1]
+        np.divide(lam, t1, out=ms_prec)
+        np.subtract(obs, bh, out=ms_h)
+        ms_h *= ms_prec
+    b_prec = np.full(p.n_rev, eta)
+    b_h = np.full(p.n_rev, eta_mu)
+    b_prec[p.act] = b_prec_a
+    b_h[p.act] = b_h_a
+    return b_prec, b_h
+
+
+def _residual_sums(p: _Problem, st: _State, s_prec: np.ndarray, s_h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per reviewer and (ordinary, staff-scored) group: sums of the residuals r = site value - submission
+    cavity mean, of r^2 and of the cavity variances; each reviewers x 2, over the reviewers with grades."""
+    n_seg = p.seg_key.size
+    s1, s2, sv = np.empty(n_seg), np.empty(n_seg), np.empty(n_seg)
+    buf = np.empty((3, p.max_chunk))
+    for e0, e1, _, _, _, g0, g1, local in p.chunks:
+        n = e1 - e0
+        cp, r, t = (row[:n] for row in buf)
+        sub = p.sub[e0:e1]
+        np.take(s_prec, sub, out=cp)
+        cp -= st.msg_s_prec[e0:e1]
+        np.divide(1.0, cp, out=cp)
+        np.take(s_h, sub, out=r)
+        r -= st.msg_s_h[e0:e1]
+        r *= cp
+        np.subtract(st.site_obs[e0:e1], r, out=r)
+        np.add.reduceat(r, local, out=s1[g0:g1])
+        np.multiply(r, r, out=t)
+        np.add.reduceat(t, local, out=s2[g0:g1])
+        np.add.reduceat(cp, local, out=sv[g0:g1])
+    out = []
+    for seg in (s1, s2, sv):
+        full = np.zeros(2 * p.n_rev)
+        full[p.seg_key] = seg
+        out.append(full.reshape(p.n_rev, 2)[p.rev_idx])
+    return out[0], out[1], out[2]
+
+
 def _update_sites(p: _Problem, st: _State, m_c: np.ndarray, v_c: np.ndarray, damping: float, *, warm_up: bool) -> None:
     """EP pseudo-observations of rounded/censored grades and expected squared residuals; on the first pass
     also a mean-field Gamma reliability per reviewer, which only centres the exact update that follows."""
     noise = 1.0 / st.tau[p.rev]
     var_y = v_c + noise
-    sd_y = np.sqrt(var_y)
     if p.any_censored:
+        sd_y = np.sqrt(var_y)
         a = (p.lower - m_c) / sd_y
         b = (p.upper - m_c) / sd_y
         t_mean, t_var = truncnorm_moments(a, b)
@@ -352,9 +551,17 @@ def _update_sites(p: _Problem, st: _State, m_c: np.ndarray, v_c: np.ndarray, dam
         st.site_obs = np.where(p.censored, nat / st.site_prec, p.z)
         dev2 = var_y * (t_var + t_mean * t_mean)
     else:
-        dev2 = (p.z - m_c) ** 2
+        dev2 = p.z - m_c
+        dev2 *= dev2
+    # ee2 = noise v_c / var_y + shrink^2 dev2, shrink = noise / var_y; in place (these are per-grade arrays).
     shrink = noise / var_y
-    st.ee2 = noise * v_c / var_y + shrink * shrink * dev2
+    noise *= v_c
+    noise /= var_y
+    shrink *= shrink
+    shrink *= dev2
+    noise += shrink
+    st.ee2 = noise
+    del shrink, dev2, var_y
     if warm_up:
         ss = np.bincount(p.rev, weights=st.ee2, minlength=p.n_rev)
         st.tau_a = st.alpha + 0.5 * p.rev_count
@@ -362,10 +569,10 @@ def _update_sites(p: _Problem, st: _State, m_c: np.ndarray, v_c: np.ndarray, dam
         st.tau = st.tau_a / st.tau_b
 
 
-def _update_reviewers(p: _Problem, st: _State, m_s: np.ndarray, v_s: np.ndarray, *, low_effort: bool) -> None:
+def _update_reviewers(p: _Problem, st: _State, sums: tuple[np.ndarray, np.ndarray, np.ndarray], *, low_effort: bool) -> None:
     """Reliability posterior and low-effort probability per reviewer, and the reliability hyper-parameters.
 
-    Given the cavity belief of every graded submission (mean ``m_s``, variance ``v_s``), a reviewer's
+    Given the cavity belief of every graded submission (``sums``: see _residual_sums), a reviewer's
     residuals depend on two unknowns of theirs: the bias (Gaussian, integrated exactly) and the precision tau
     (integrated by quadrature on a per-reviewer grid in log tau, centred on the current estimate). This gives
     the exact posterior of tau (not a mean-field one, which would shrink reliabilities together) and the
@@ -377,22 +584,18 @@ def _update_reviewers(p: _Problem, st: _State, m_s: np.ndarray, v_s: np.ndarray,
         st.tau = np.full(p.n_rev, st.alpha / st.beta)
         st.low_effort = np.full(p.n_rev, st.pi if low_effort else 0.0)
         return
-    r = st.site_obs - m_s
-    key = p.rev_key  # reviewer * 2 + (1 if the submission is staff-scored)
-
-    def per_group(weights: np.ndarray) -> np.ndarray:
-        return np.bincount(key, weights=weights, minlength=2 * p.n_rev).reshape(p.n_rev, 2)[idx]
-
-    s1, s2 = per_group(r), per_group(r * r)
+    s1, s2, sv = sums
     n0 = p.rev_est_count[idx][:, None]
-    v0 = per_group(v_s)[:, :1] / np.maximum(n0, 1)
+    v0 = sv[:, :1] / np.maximum(n0, 1)
     groups = [(n0, s1[:, :1], s2[:, :1], v0 + p.round_var)]
     if p.has_staff:
         groups.append((p.rev_staff_count[idx][:, None], s1[:, 1:], s2[:, 1:], p.round_var))
     n_idx = idx.size
     e_tau, e_log_tau, var_tau, tau_h_idx = (np.empty(n_idx) for _ in range(4))
     ll_effort, ll_low = np.empty(n_idx), np.empty(n_idx)
-    low_post = np.empty((n_idx, _N_LOW_NODES)) if low_effort else None
+    low_idx = np.empty(n_idx)
+    mass = np.full(_N_LOW_NODES, LOW_PSEUDO / _N_LOW_NODES)
+    log_prior_odds = np.log(st.pi) - np.log1p(-st.pi)
     tau_idx = st.tau[idx]
     count_idx = p.rev_count[idx]
     low_ll_all = p.low_effort_loglik() if low_effort else None
@@ -419,7 +622,8 @@ def _update_reviewers(p: _Problem, st: _State, m_s: np.ndarray, v_s: np.ndarray,
             # Low-effort component: grades iid around a personal centre, sd from a hair to the whole range.
             ll = low_ll_all[idx[sl]] + st.low_logw[None, :]
             ll_low[sl] = _logsumexp_rows(ll)
-            low_post[sl] = np.exp(ll - ll_low[sl, None])
+            low_idx[sl] = special.expit(log_prior_odds + ll_low[sl] - ll_effort[sl])
+            mass += low_idx[sl] @ np.exp(ll - ll_low[sl, None])
     var_tau = np.maximum(var_tau - e_tau**2, 1e-12 * e_tau**2)
     tau = np.full(p.n_rev, st.alpha / st.beta)
     tau[idx] = e_tau
@@ -434,11 +638,11 @@ def _update_reviewers(p: _Problem, st: _State, m_s: np.ndarray, v_s: np.ndarray,
     st.tau_a[idx] = e_tau * st.tau_b[idx]
     if low_effort:
         low = np.full(p.n_rev, st.pi)
-        low[idx] = special.expit(np.log(st.pi) - np.log1p(-st.pi) + ll_low - ll_effort)
+        low[idx] = low_idx
         st.low_effort = low
         # EM for the mix of noise scales among low-effort reviewers (constant graders, random graders, ...),
-        # with a Dirichlet pseudo-count of LOW_PSEUDO spread evenly so that no scale is ever ruled out.
-        mass = low[idx] @ low_post + LOW_PSEUDO / _N_LOW_NODES
+        # with a Dirichlet pseudo-count of LOW_PSEUDO spread evenly so that no scale is ever ruled out
+        # (``mass``, accumulated block by block above).
         st.low_logw = np.log(mass / np.sum(mass))
     w = 1.0 - st.low_effort[idx]
     if np.sum(w) > 0:
@@ -494,24 +698,24 @@ def fit_model_full(grades: Grades, *, max_iter: int = 300, tol: float = 2e-4, lo
         return _result(p, st, converged=True, iterations=0)
     # Start the bias side as if every submission were at the population mean with the population spread.
     _messages_to_submission(p, st, np.full(p.z.size, st.mu_b), np.full(p.z.size, 1.0 / st.eta))
+    # The loop's fused pass computes its sites itself: drop the cached per-grade arrays.
+    st.site_key, st.site_cache = (), ()
     s_prec, s_h = _submission_beliefs(p, st)
-    s_mean_e, s_var_e = _submission_cavity(p, st, s_prec, s_h)
     prev = s_h / s_prec
     converged = False
     it = 0
     last_reviewers = 0
     for it in range(1, max_iter + 1):
-        _messages_to_bias(p, st, s_mean_e, s_var_e)
-        b_prec, b_h = _bias_beliefs(p, st)
-        b_mean_e, b_var_e = _bias_cavity(p, st, b_prec, b_h)
-        _messages_to_submission(p, st, b_mean_e, b_var_e)
+        b_prec, b_h = _bp_pass(p, st, s_prec, s_h)
         s_prec, s_h = _submission_beliefs(p, st)
-        s_mean_e, s_var_e = _submission_cavity(p, st, s_prec, s_h)
         if p.any_censored or it == 1:
+            s_mean_e, s_var_e = _submission_cavity(p, st, s_prec, s_h)
+            b_mean_e, b_var_e = _bias_cavity(p, st, b_prec, b_h)
             _update_sites(p, st, s_mean_e + b_mean_e, s_var_e + b_var_e, damping=0.5 if it > 1 else 0.0, warm_up=it == 1)
+            del s_mean_e, s_var_e, b_mean_e, b_var_e
         # The reviewer step is the costly one; once things settle it need not run on every pass.
         if it >= 2 and (it <= 4 or it - last_reviewers >= (2 if it <= 10 else 3)):
-            _update_reviewers(p, st, s_mean_e, s_var_e, low_effort=low_effort and it >= 3)
+            _update_reviewers(p, st, _residual_sums(p, st, s_prec, s_h), low_effort=low_effort and it >= 3)
             last_reviewers = it
         _update_hyper(p, st, s_prec, s_h, b_prec, b_h)
         means = s_h / s_prec
@@ -532,6 +736,7 @@ def _result(p: _Problem, st: _State, *, converged: bool, iterations: int) -> Mod
     # (exact for the Student-t a single grade with unknown precision gives), not E[tau].
     lam_h = st.site_prec * st.tau_h[p.rev] * (1.0 - st.low_effort[p.rev])
     s_prec_h = st.gamma + np.bincount(p.sub, weights=lam_h / (1.0 + lam_h * b_var_e), minlength=p.n_sub)
+    del lam_h
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = s_h / s_prec
         sd = 1.0 / np.sqrt(s_prec_h)
@@ -547,7 +752,7 @@ def _result(p: _Problem, st: _State, *, converged: bool, iterations: int) -> Mod
         arr[ungraded] = np.nan
         arr[p.known] = p.truth[p.known]
     sd[p.known] = 0.0
-    grade_weight = np.where(p.edge_known, 0.0, st.msg_s_prec / s_prec[p.sub]) if p.z.size else np.zeros(0)
+    grade_weight = p.to_input_order(np.where(p.edge_known, 0.0, st.msg_s_prec / s_prec[p.sub])) if p.z.size else np.zeros(0)
     # Effective weight of one grade of a reviewer, relative to the average effortful reviewer: the precision a
     # grade brings once the reviewer's own bias uncertainty is counted.
     effort = 1.0 - st.low_effort
@@ -560,27 +765,34 @@ def _result(p: _Problem, st: _State, *, converged: bool, iterations: int) -> Mod
     loo_prec = np.zeros(p.z.size)
     loo_h = np.zeros(p.z.size)
     if p.z.size and p.has_staff:
-        s_mean_e, s_var_e = _submission_cavity(p, st, s_prec, s_h)
-        _update_sites(p, st, s_mean_e + b_mean_e, s_var_e + b_var_e, damping=1.0, warm_up=False)
-        ke = p.edge_known
-        a = st.tau_a[p.rev] - 0.5
-        b = np.maximum(st.tau_b[p.rev] - 0.5 * st.ee2, st.beta)
-        tau_loo = np.where(ke, a / b, st.tau[p.rev])
-        lam = st.site_prec * tau_loo * effort[p.rev]
-        lh = lam * st.site_obs
-        denom = 1.0 + lam * b_var_e
-        loo_prec = np.where(ke, lam / denom, 0.0)
-        loo_h = np.where(ke, (lh - lam * b_mean_e) / denom, 0.0)
+        m_c, v_c = _submission_cavity(p, st, s_prec, s_h)
+        m_c += b_mean_e
+        v_c += b_var_e
+        _update_sites(p, st, m_c, v_c, damping=1.0, warm_up=False)
+        del m_c, v_c
+        # Only the grades of staff-scored submissions have such a message (zero elsewhere).
+        ke = np.flatnonzero(p.edge_known)
+        rev_k = p.rev[ke]
+        a = st.tau_a[rev_k] - 0.5
+        b = np.maximum(st.tau_b[rev_k] - 0.5 * st.ee2[ke], st.beta)
+        tau_loo = a / b
+        lam = st.site_prec[ke] * tau_loo * effort[rev_k]
+        lh = lam * st.site_obs[ke]
+        denom = 1.0 + lam * b_var_e[ke]
+        loo_prec[p.order[ke]] = lam / denom
+        loo_h[p.order[ke]] = (lh - lam * b_mean_e[ke]) / denom
+    # Back to the caller's labels.
+    sl, rl = p.sub_label, p.rev_label
     fit = Fit(
         method="model",
-        mean=mean,
-        sd=sd,
-        low=low,
-        high=high,
-        reviewer_bias=b_h / b_prec,
-        reviewer_reliability=st.tau.copy(),
-        reviewer_weight=weight,
-        reviewer_staff_seen=p.rev_staff_count.astype(np.int64),
+        mean=mean[sl],
+        sd=sd[sl],
+        low=low[sl],
+        high=high[sl],
+        reviewer_bias=(b_h / b_prec)[rl],
+        reviewer_reliability=st.tau[rl],
+        reviewer_weight=weight[rl],
+        reviewer_staff_seen=p.rev_staff_count.astype(np.int64)[rl],
         grade_weight=grade_weight,
         diagnostics={
             "iterations": iterations,
@@ -594,7 +806,7 @@ def _result(p: _Problem, st: _State, *, converged: bool, iterations: int) -> Mod
             "low_effort_share": st.pi,
             "biases_relative": not p.has_staff,
         },
-        reviewer_low_effort=st.low_effort.copy(),
+        reviewer_low_effort=st.low_effort[rl],
     )
     return ModelResult(fit=fit, loo_prec=loo_prec, loo_h=loo_h, mu=st.mu, gamma=st.gamma)
 

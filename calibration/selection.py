@@ -17,11 +17,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from calibration.baselines import _group_median, fit_mean, fit_mean_offset, fit_median
+from calibration.baselines import _group_median, fit_mean, fit_mean_offset, fit_median, stable_group_order
 from calibration.model import ModelResult, fit_model_full
 from calibration.types import Fit, Grades
 
 CANDIDATES = ("model", "mean_offset", "mean", "median")
+
+
+def _sorted_unique(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(a, return_inverse=True)`` for an already sorted array, without sorting it again."""
+    if a.size == 0:
+        return a.copy(), np.zeros(0, dtype=np.intp)
+    new = np.empty(a.size, dtype=bool)
+    new[0] = True
+    np.not_equal(a[1:], a[:-1], out=new[1:])
+    return a[new], np.cumsum(new) - 1
 
 
 def _panels(grades: Grades, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
@@ -38,7 +48,7 @@ def _panels(grades: Grades, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
     if edges.size == 0:
         return edges, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), size
     keys = np.random.default_rng(seed).random(edges.size)
-    order = np.lexsort((keys, sub[edges]))
+    order = stable_group_order(keys, sub[edges], grades.n_submissions)
     edges = edges[order]
     item = sub[edges]
     n_item = np.bincount(item, minlength=grades.n_submissions)
@@ -50,7 +60,7 @@ def _panels(grades: Grades, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
     edges, item, rank, full = edges[keep], item[keep], rank[keep], full[keep]
     local = np.where(full == 0, 0, rank // size)
     panel_key = item * (edges.size + 1) + local
-    uniq, panel = np.unique(panel_key, return_inverse=True)
+    uniq, panel = _sorted_unique(panel_key)
     panel_item = uniq // (edges.size + 1)
     return edges, panel, panel_item, size
 
@@ -87,7 +97,7 @@ def loo_errors(grades: Grades, *, seed: int = 0, model_result: ModelResult | Non
     h = model_result.gamma * model_result.mu + np.bincount(panel, weights=model_result.loo_h[edges], minlength=n_panel)
     preds["model"] = h / prec
     target = truth[panel_item]
-    items, item_of_panel = np.unique(panel_item, return_inverse=True)
+    items, item_of_panel = _sorted_unique(panel_item)
     out = {}
     for name, pred in preds.items():
         if grades.lo is not None:

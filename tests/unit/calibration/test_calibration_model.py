@@ -77,6 +77,40 @@ def test_vectorised_fit_ignores_row_order_and_labels(rounding):
     np.testing.assert_allclose(b.sd[sub_perm], a.sd, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(b.reviewer_bias[rev_perm], a.reviewer_bias, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(b.grade_weight, a.grade_weight[rows], rtol=1e-6, atol=1e-8)
+    # The fit relabels and reorders internally (for memory locality): every output must come back in the
+    # caller's labels and order.
+    np.testing.assert_allclose(b.reviewer_reliability[rev_perm], a.reviewer_reliability, rtol=1e-6)
+    np.testing.assert_allclose(b.reviewer_weight[rev_perm], a.reviewer_weight, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(b.reviewer_low_effort[rev_perm], a.reviewer_low_effort, rtol=1e-6, atol=1e-8)
+    np.testing.assert_array_equal(b.reviewer_staff_seen[rev_perm], a.reviewer_staff_seen)
+    ra, rb = fit_model_full(g), fit_model_full(g2)
+    np.testing.assert_allclose(rb.loo_prec, ra.loo_prec[rows], rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(rb.loo_h, ra.loo_h[rows], rtol=1e-6, atol=1e-8)
+
+
+def test_fused_pass_does_not_depend_on_its_chunking(monkeypatch):
+    # The belief-propagation pass runs over runs of whole reviewers; tiny runs (many boundaries, and
+    # reviewers larger than a run) and two disconnected sections must give the same fit.
+    import calibration.model as model
+
+    d1 = simulate(n_learners=120, seed=5).grades
+    d2 = simulate(n_learners=80, seed=6).grades
+    g = Grades(
+        np.concatenate([d1.submission, d2.submission + d1.n_submissions]),
+        np.concatenate([d1.reviewer, d2.reviewer + d1.n_reviewers]),
+        np.concatenate([d1.score, d2.score]),
+        d1.n_submissions + d2.n_submissions + 1,
+        d1.n_reviewers + d2.n_reviewers + 1,
+        np.concatenate([d1.staff_submission, d2.staff_submission + d1.n_submissions]),
+        np.concatenate([d1.staff_score, d2.staff_score]),
+    )
+    a = fit_model_full(g)
+    monkeypatch.setattr(model, "_CHUNK", 5)
+    b = fit_model_full(g)
+    np.testing.assert_allclose(b.fit.mean, a.fit.mean, rtol=1e-9, equal_nan=True)
+    np.testing.assert_allclose(b.fit.reviewer_bias, a.fit.reviewer_bias, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(b.loo_h, a.loo_h, rtol=1e-9, atol=1e-9)
+    assert np.isnan(a.fit.mean[-1])  # the ungraded submission
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
