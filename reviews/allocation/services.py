@@ -89,22 +89,23 @@ def reviews_given(session: Session, assignment_id: str, reviewer_id: str) -> int
     )
 
 
-def _reviewer_hash(assignment_id: str, reviewer_id: str) -> int:
-    return int.from_bytes(hashlib.sha256(f"{assignment_id}:{reviewer_id}".encode()).digest()[:8], "big")
+def _reviewer_hash(assignment_key: str, reviewer_key: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"{assignment_key}\x00{reviewer_key}".encode()).digest()[:8], "big")
 
 
-def wants_sample(assignment: Assignment, reviewer_id: str, claim_index: int) -> bool:
+def wants_sample(assignment: Assignment, reviewer_key: str, claim_index: int) -> bool:
     """Serve a staff sample at this claim (0-based index among the reviewer's claims)?
 
     Exactly one sample among the first three claims, at a position drawn per reviewer (so not always the
     first), then samples at ``calibration_share`` from the fourth claim on, at a reviewer-specific phase.
-    Deterministic (a hash of assignment and reviewer), so the same scenario allocates the same way on every
-    database, and nothing in the order tells a reviewer which item was a sample.
+    Deterministic (a hash of the assignment's title and the reviewer's email, not of random ids), so the same
+    scenario allocates the same way on every database, and nothing in the order tells a reviewer which item was
+    a sample.
     """
     share = assignment.calibration_share
     if share <= 0:
         return False
-    h = _reviewer_hash(assignment.id, reviewer_id)
+    h = _reviewer_hash(assignment.title, reviewer_key)
     if claim_index < 3:
         return claim_index == h % 3
     phase = (h >> 8) / 2**56
@@ -134,7 +135,9 @@ def _pick(session: Session, assignment: Assignment, reviewer_id: str, *, samples
     query = query.order_by(Submission.review_load, Submission.created_at, Submission.id).limit(1)
     # FOR UPDATE SKIP LOCKED on PostgreSQL: concurrent claimers take different rows, and the review_load
     # condition is re-checked on the locked row. SQLite ignores it; there BEGIN IMMEDIATE serialises claims.
-    return session.scalar(query.with_for_update(skip_locked=True, of=Submission))
+    # FOR NO KEY UPDATE, not FOR UPDATE: a recalibration inserting Score rows takes key-share locks on these
+    # submissions, which must not make them look taken.
+    return session.scalar(query.with_for_update(skip_locked=True, of=Submission, key_share=True))
 
 
 def claim_next_review(session: Session, assignment: Assignment, reviewer: User, lease_minutes: int, over_review_extra: int) -> ClaimOutcome:
@@ -143,6 +146,10 @@ def claim_next_review(session: Session, assignment: Assignment, reviewer: User, 
     Never their own work, never an item they were shown before, only the latest attempt of a submission.
     """
     now = utcnow()
+    # One learner's claims on one course run one at a time: two requests at once must not both create a claim.
+    session.execute(
+        select(Membership.id).where(Membership.course_id == assignment.course_id, Membership.user_id == reviewer.id).with_for_update()
+    )
     # One round trip for both questions asked of every claim: a live claim to return, and work of one's own.
     live = (
         select(ReviewClaim.id)
@@ -171,7 +178,7 @@ def claim_next_review(session: Session, assignment: Assignment, reviewer: User, 
         raise ApiError(409, "past_due", "The review deadline has passed; no more reviews can be claimed.")
     # Overdue claims go back to the pool through the periodic tend_queue task, not on this hot path.
     item = None
-    if assignment.calibration_share > 0 and wants_sample(assignment, reviewer.id, claims_made(session, assignment.id, reviewer.id)):
+    if assignment.calibration_share > 0 and wants_sample(assignment, reviewer.email, claims_made(session, assignment.id, reviewer.id)):
         item = _pick(session, assignment, reviewer.id, samples=True, extra=None)
     if item is None:
         item = _pick(session, assignment, reviewer.id, samples=False, extra=None)
@@ -205,7 +212,7 @@ def submit_review(session: Session, claim: ReviewClaim, assignment: Assignment, 
     if claim.status == COMPLETED:
         raise ApiError(409, "already_reviewed", "You already sent a review for this claim. Claim a new item to review more.")
     scores, comments, overall = validate_review(assignment, body)
-    submission = session.get_one(Submission, claim.submission_id, with_for_update=True)
+    submission = session.get_one(Submission, claim.submission_id, with_for_update={"key_share": True})
     now = utcnow()
     if claim.status == LIVE and claim.expires_at < now:
         claim.status = EXPIRED
