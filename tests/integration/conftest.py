@@ -209,6 +209,15 @@ def close_app(app: Flask) -> None:
     # broker URL: reset the registry, which closes the connections and lets the next app start afresh.
     celery.close()
     kombu.pools.reset()
+    # celery_init_app made this the process's default Celery app: forget it, or it (and its sockets) lives on
+    # until a later test's app replaces it, and is collected in the middle of that test.
+    from celery import _state
+
+    if _state.default_app is celery:
+        _state.default_app = None
+    # A new Celery app also becomes this thread's current app (set_as_current): drop that reference too.
+    if getattr(_state._tls, "current_app", None) is celery:
+        _state._tls.current_app = None
     # Celery's result consumer can keep a Redis socket of a timed-out health ping past close(); the app is gone,
     # so collect it here, where its ResourceWarning means nothing, rather than in the middle of a later test.
     with warnings.catch_warnings():
@@ -413,3 +422,14 @@ def deferred_reference_scores(template_db: Path, tmp_path_factory: pytest.TempPa
     path = tmp_path_factory.mktemp("deferred") / "deferred.db"
     shutil.copy(template_db, path)
     return _embedded_scores(path, run_deferred)
+
+
+@pytest.fixture(autouse=True)
+def _collect_closed_clients() -> Iterator[None]:
+    """After each test, collect what the test's closed apps left to the garbage collector (Celery's result
+    consumer keeps Redis sockets of timed-out pings): collected here their ResourceWarnings mean nothing, while
+    collected in the middle of a later test they would fail it for something it did not do."""
+    yield
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
