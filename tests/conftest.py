@@ -24,6 +24,18 @@ RUBRIC = {
 }
 
 
+# The assignment every test world starts from (tests override single settings).
+ASSIGNMENT = {
+    "title": "Plan a small project",
+    "prompt": "Describe a small project: its scope and its risks.",
+    "rubric": RUBRIC,
+    "reviews_required": 2,
+    "reviews_to_give": 2,
+    "calibration_share": 0.0,
+    "max_attempts": 2,
+    "min_words": 10,
+}
+
 _TOPICS = ["garden", "library", "repair cafe", "football club", "reading corner", "language exchange", "cooking class",
            "choir", "bicycle workshop", "theatre group", "tool library", "chess club", "coding club", "food bank", "walking group"]
 
@@ -169,16 +181,7 @@ def build_world(app: Flask, client: FlaskClient, n_learners: int = 5, **assignme
     for user, role in [(mentor, "mentor"), *[(learner, "learner") for learner in learners]]:
         assert staff.post(f"/api/courses/{course['id']}/members", json={"user_id": user.id, "role": role}).status_code == 201
     assert admin.post(f"/api/courses/{other['id']}/members", json={"user_id": outsider.id, "role": "learner"}).status_code == 201
-    settings = {
-        "title": "Plan a small project",
-        "prompt": "Describe a small project: its scope and its risks.",
-        "rubric": RUBRIC,
-        "reviews_required": 2,
-        "reviews_to_give": 2,
-        "calibration_share": 0.0,
-        "max_attempts": 2,
-        "min_words": 10,
-    }
+    settings = dict(ASSIGNMENT)
     settings.update(assignment)
     created = staff.post(f"/api/courses/{course['id']}/assignments", json=settings)
     assert created.status_code == 201, created.get_json()

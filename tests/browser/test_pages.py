@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import Live
-from tests.conftest import RUBRIC, essay
+from tests.conftest import ASSIGNMENT, essay
 
 pytestmark = pytest.mark.browser
 
@@ -77,16 +77,7 @@ def scenario(live: Live) -> Scenario:
     live.post(f"/api/courses/{course['id']}/members", admin, {"user_id": staff.id, "role": "staff"}, expect=201)
     for person, role in [(mentor, "mentor"), *[(p, "learner") for p in [*learners, newcomer]]]:
         live.post(f"/api/courses/{course['id']}/members", staff.token, {"user_id": person.id, "role": role}, expect=201)
-    settings = {
-        "title": "Plan a small project",
-        "prompt": "Describe a small project: its scope and its risks.",
-        "rubric": RUBRIC,
-        "reviews_required": 2,
-        "reviews_to_give": 2,
-        "calibration_share": 0.0,
-        "max_attempts": 2,
-        "min_words": 10,
-    }
+    settings = dict(ASSIGNMENT)
     assignment = live.post(f"/api/courses/{course['id']}/assignments", staff.token, settings, expect=201)
     aid = assignment["id"]
     for i, learner in enumerate(learners):

@@ -21,7 +21,6 @@ from reviews.scoring.models import ReviewerStat, Score
 from reviews.scoring.services import recalibrate
 from tests.conftest import build_world, make_app
 
-
 DEBOUNCE = 6.0
 
 

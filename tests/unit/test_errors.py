@@ -273,6 +273,6 @@ def test_rate_limits_on_claiming_and_signing_in(template_db: Path, tmp_path: Pat
     assert statuses[:3] == [201, 200, 200]
     assert_error(world.claim(learner), 429, "rate_limited")
     # Guessing sign-in links is limited per address.
-    assert [client.get("/sign-in/guess-%d" % i).status_code for i in range(2)] == [400, 400]
+    assert [client.get(f"/sign-in/guess-{i}").status_code for i in range(2)] == [400, 400]
     assert client.get("/sign-in/guess-3").status_code == 429
     app.extensions["fairpeer.db"][0].dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 from flask import Flask
 
@@ -63,7 +64,7 @@ def test_key_still_running_conflicts(world: World, app: Flask) -> None:
 
     learner = world.learners[0]
     url = f"/api/assignments/{world.assignment_id}/submissions"
-    body = ('{"text": "%s"}' % essay(0)).encode()
+    body = json.dumps({"text": essay(0)}).encode()
     import hashlib
 
     with app.app_context():
