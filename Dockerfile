@@ -21,4 +21,4 @@ USER fairpeer
 WORKDIR /srv/fairpeer
 
 EXPOSE 8000
-CMD ["gunicorn", "-w", "4", "-b", "0.0.0.0:8000", "reviews.wsgi:app"]
+CMD ["gunicorn", "-c", "python:reviews.gunicorn_conf", "-w", "4", "-b", "0.0.0.0:8000", "reviews.wsgi:app"]

@@ -83,7 +83,8 @@ def setup(database_url: str, clients: int) -> dict[str, Any]:
 
 def start_gunicorn(database_url: str, redis_url: str, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "SECRET_KEY": "bench"}
-    command = [sys.executable, "-m", "gunicorn", "-w", "3", "-k", "gthread", "--threads", "8", "-b", f"127.0.0.1:{port}",
+    command = [sys.executable, "-m", "gunicorn", "-c", "python:reviews.gunicorn_conf", "-w", "3", "-k", "gthread", "--threads", "8",
+               "-b", f"127.0.0.1:{port}",
                "--log-level", "warning", "reviews.wsgi:app"]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60

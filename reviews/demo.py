@@ -84,7 +84,7 @@ def seed_demo(session: Session, app: Flask, base_url: str) -> dict[str, str]:
             outcome = allocation.claim_next_review(session, assignment, learner, 60, 2)
             scores = {k: rng.randint(2, 4) for k in ("scope", "risks", "milestones")}
             allocation.submit_review(
-                session, outcome.claim, assignment,
+                session, outcome.claim, assignment, outcome.submission,
                 {"scores": scores, "comments": {"scope": "Clear enough."}, "overall_comment": "Good plan overall; add dates to each milestone."},
             )
             session.commit()

@@ -1,4 +1,4 @@
-"""The WSGI application for production servers: ``gunicorn -w 4 reviews.wsgi:app``."""
+"""The WSGI application for production servers: ``gunicorn -c python:reviews.gunicorn_conf reviews.wsgi:app``."""
 
 from reviews.app import create_app
 from workers.celery_app import celery_init_app, start_embedded

@@ -9,9 +9,8 @@ from sqlalchemy import select
 from reviews.allocation import services
 from reviews.allocation.models import ReviewClaim
 from reviews.courses.models import Assignment
-from reviews.courses.services import get_assignment_for
 from reviews.kernel.api import Blueprint
-from reviews.kernel.auth import LEARNER, current_user
+from reviews.kernel.auth import current_user
 from reviews.kernel.db import db
 from reviews.kernel.errors import not_found
 from reviews.kernel.idempotency import idempotent
@@ -41,7 +40,7 @@ def claim_json(outcome: services.ClaimOutcome, rubric: dict[str, Any]) -> dict[s
         "claim_id": outcome.claim.id,
         "expires_at": outcome.claim.expires_at.isoformat(),
         "rubric": rubric,
-        "item": {"text": outcome.submission.text, "files": [file_json(f) for f in files_of(db.session, outcome.submission.id)]},
+        "item": {"text": outcome.submission.text, "files": [file_json(f) for f in files_of(db.session, outcome.submission.id)] if outcome.has_files else []},
     }
 
 
@@ -52,20 +51,19 @@ def claim_json(outcome: services.ClaimOutcome, rubric: dict[str, Any]) -> dict[s
 def claim_review(assignment_id: str) -> Any:
     """Claim the next item to review (learner); asking again while a claim is live returns that claim."""
     caller = current_user()
-    assignment, _role = get_assignment_for(db.session, assignment_id, caller, (LEARNER,), "claim reviews")
+    assignment = services.assignment_for_claimant(db.session, assignment_id, caller)
     outcome = services.claim_next_review(
-        db.session, assignment, caller, current_app.config["CLAIM_LEASE_MINUTES"], current_app.config["OVER_REVIEW_EXTRA"]
+        db.session, assignment, caller, current_app.config["CLAIM_LEASE_MINUTES"], current_app.config["OVER_REVIEW_EXTRA"],
+        membership_locked=True,
     )
     db.session.commit()
     return claim_json(outcome, assignment.rubric), 201 if outcome.created else 200
 
 
-def _own_claim(claim_id: str, *, for_update: bool = False) -> tuple[ReviewClaim, Assignment]:
+def _own_claim(claim_id: str) -> tuple[ReviewClaim, Assignment]:
     """The caller's claim with its assignment; anyone else's claim does not exist for them."""
     caller = current_user()
     query = select(ReviewClaim, Assignment).join(Assignment, Assignment.id == ReviewClaim.assignment_id).where(ReviewClaim.id == claim_id)
-    if for_update:
-        query = query.with_for_update(of=ReviewClaim)
     row = db.session.execute(query).one_or_none()
     if row is None or row[0].reviewer_id != caller.id:
         raise not_found("That claim")
@@ -78,8 +76,8 @@ def _own_claim(claim_id: str, *, for_update: bool = False) -> tuple[ReviewClaim,
 @blp.response(201)
 def submit_review(body: dict[str, Any], claim_id: str) -> Any:
     """Send the review of a claimed item (the claimant)."""
-    claim, assignment = _own_claim(claim_id, for_update=True)
-    review = services.submit_review(db.session, claim, assignment, body, current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"])
+    claim, assignment, submission = services.claim_for_review(db.session, claim_id, current_user().id)
+    review = services.submit_review(db.session, claim, assignment, submission, body, current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"])
     db.session.commit()
     return {"review_id": review.id}
 

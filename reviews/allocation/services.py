@@ -7,17 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Update, and_, bindparam, exists, func, literal_column, select, update
+from sqlalchemy.orm import Session, aliased
 
 from reviews.accounts.models import User
 from reviews.allocation.models import CANCELLED, COMPLETED, EXPIRED, LIVE, Exposure, Review, ReviewClaim
 from reviews.courses.models import Assignment, Membership
-from reviews.kernel.db import utcnow
-from reviews.kernel.errors import ApiError, invalid
+from reviews.courses.services import get_assignment_for
+from reviews.kernel.auth import LEARNER
+from reviews.kernel.db import UTCDateTime, utcnow
+from reviews.kernel.errors import ApiError, forbidden, invalid, not_found
 from reviews.moderation import services as moderation
 from reviews.scoring.requests import request_recalibration
-from reviews.submissions.models import ACTIVE, LEARNER_WORK, STAFF_SAMPLE, Submission
+from reviews.submissions.models import ACTIVE, LEARNER_WORK, STAFF_SAMPLE, StoredFile, Submission
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class ClaimOutcome:
     claim: ReviewClaim
     submission: Submission
     created: bool
+    has_files: bool = True  # False when the item is known to have no files (spares a query)
 
 
 def _release_load(session: Session, claim_ids_and_subs: list[tuple[str, str]]) -> None:
@@ -113,62 +116,110 @@ def wants_sample(assignment: Assignment, reviewer_key: str, claim_index: int) ->
     return int((k + 1) * share + phase) > int(k * share + phase)
 
 
-def _pick(session: Session, assignment: Assignment, reviewer_id: str, *, samples: bool, extra: int | None) -> Submission | None:
-    """The eligible item with the fewest live-plus-completed reviews, ties to the oldest.
+def _pick_statement(kind: str, *, over_review: bool) -> Update:
+    """Take the eligible item with the fewest live-plus-completed reviews, ties to the oldest, in one statement.
 
-    ``extra`` None: only items short of their target. Otherwise over-review: items below reviews_required + extra.
+    ``UPDATE submissions SET review_load = review_load + 1 WHERE id = (SELECT ... LIMIT 1 FOR NO KEY UPDATE SKIP
+    LOCKED) RETURNING ...``: on PostgreSQL concurrent claimers lock different rows and the load condition holds on
+    the row taken; SQLite ignores the locking clause, and BEGIN IMMEDIATE serialises claims there. NO KEY UPDATE,
+    not UPDATE: a recalibration inserting Score rows takes key-share locks on these submissions, which must not
+    make them look taken. Peer work: items short of their target, or with ``over_review`` items below ``cap``
+    (reviews_required plus the over-review allowance). Parameters: assignment, reviewer, required, cap (not column names, which
+    UPDATE reserves).
     """
-    seen = exists().where(Exposure.submission_id == Submission.id, Exposure.viewer_id == reviewer_id)
-    query = select(Submission).where(
-        Submission.assignment_id == assignment.id,
-        Submission.status == ACTIVE,
-        Submission.author_id != reviewer_id,
-        Submission.kind == (STAFF_SAMPLE if samples else LEARNER_WORK),
+    candidate = aliased(Submission, name="candidate")
+    seen = exists().where(Exposure.submission_id == candidate.id, Exposure.viewer_id == bindparam("reviewer"))
+    pick = select(candidate.id).where(
+        candidate.assignment_id == bindparam("assignment"),
+        candidate.status == ACTIVE,
+        candidate.author_id != bindparam("reviewer"),
+        candidate.kind == kind,
         ~seen,
     )
-    if not samples:
-        query = query.where(~moderation.holds(Submission.id))
-        if extra is None:
-            query = query.where(Submission.review_load < func.coalesce(Submission.reviews_target, assignment.reviews_required))
+    if kind == LEARNER_WORK:
+        pick = pick.where(~moderation.holds(candidate.id))
+        if over_review:
+            pick = pick.where(candidate.review_load < bindparam("cap"))
         else:
-            query = query.where(Submission.review_load < assignment.reviews_required + extra)
-    query = query.order_by(Submission.review_load, Submission.created_at, Submission.id).limit(1)
-    # FOR UPDATE SKIP LOCKED on PostgreSQL: concurrent claimers take different rows, and the review_load
-    # condition is re-checked on the locked row. SQLite ignores it; there BEGIN IMMEDIATE serialises claims.
-    # FOR NO KEY UPDATE, not FOR UPDATE: a recalibration inserting Score rows takes key-share locks on these
-    # submissions, which must not make them look taken.
-    return session.scalar(query.with_for_update(skip_locked=True, of=Submission, key_share=True))
+            pick = pick.where(candidate.review_load < func.coalesce(candidate.reviews_target, bindparam("required")))
+    pick = pick.order_by(candidate.review_load, candidate.created_at, candidate.id).limit(1)
+    pick = pick.with_for_update(skip_locked=True, of=candidate, key_share=True)
+    # Spares the files query for items without files. Spelled ``submissions.id``: SQLAlchemy writes RETURNING
+    # columns unqualified on SQLite, where a bare ``id`` inside this subquery would mean stored_files.id.
+    has_files = exists().where(StoredFile.submission_id == literal_column("submissions.id"))
+    return (
+        update(Submission)
+        .where(Submission.id == pick.scalar_subquery())
+        .values(review_load=Submission.review_load + 1)
+        .returning(Submission, has_files)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
 
 
-def claim_next_review(session: Session, assignment: Assignment, reviewer: User, lease_minutes: int, over_review_extra: int) -> ClaimOutcome:
+_PICK_SAMPLE = _pick_statement(STAFF_SAMPLE, over_review=False)
+_PICK_NEEDED = _pick_statement(LEARNER_WORK, over_review=False)
+_PICK_OVER_REVIEW = _pick_statement(LEARNER_WORK, over_review=True)
+
+# One round trip for both questions asked of every claim: a live claim to return, and work of one's own.
+_LIVE_AND_OWN = select(
+    select(ReviewClaim.id)
+    .where(
+        ReviewClaim.assignment_id == bindparam("assignment_id"),
+        ReviewClaim.reviewer_id == bindparam("reviewer_id"),
+        ReviewClaim.status == LIVE,
+        ReviewClaim.expires_at >= bindparam("now", type_=UTCDateTime()),
+    )
+    .limit(1)
+    .scalar_subquery(),
+    exists().where(
+        Submission.assignment_id == bindparam("assignment_id"),
+        Submission.author_id == bindparam("reviewer_id"),
+        Submission.kind == LEARNER_WORK,
+        Submission.status == ACTIVE,
+    ),
+)
+
+# One learner's claims on one course run one at a time: two requests at once must not both create a claim.
+_LOCK_MEMBERSHIP = (
+    select(Membership.id)
+    .where(Membership.course_id == bindparam("course_id"), Membership.user_id == bindparam("user_id"))
+    .with_for_update()
+)
+
+# The claim path's first question, asked with the lock above taken in the same round trip.
+_CLAIMANT = (
+    select(Assignment, Membership.role)
+    .join(Membership, (Membership.course_id == Assignment.course_id) & (Membership.user_id == bindparam("user_id")))
+    .where(Assignment.id == bindparam("assignment_id"))
+    .with_for_update(of=Membership)
+)
+
+
+def assignment_for_claimant(session: Session, assignment_id: str, user: User) -> Assignment:
+    """The assignment a learner claims reviews in, with their membership row locked (see claim_next_review).
+
+    Anyone else gets what ``get_assignment_for`` says: 404 to a non-member, 403 to another role.
+    """
+    if not user.is_admin:
+        row = session.execute(_CLAIMANT, {"assignment_id": assignment_id, "user_id": user.id}).one_or_none()
+        if row is not None and row[1] == LEARNER:
+            return row[0]
+    get_assignment_for(session, assignment_id, user, (LEARNER,), "claim reviews")
+    raise forbidden("Only learners of this course may claim reviews.")
+
+
+def claim_next_review(
+    session: Session, assignment: Assignment, reviewer: User, lease_minutes: int, over_review_extra: int, *, membership_locked: bool = False
+) -> ClaimOutcome:
     """The reviewer's live claim, or a new one on the item that most needs a review.
 
     Never their own work, never an item they were shown before, only the latest attempt of a submission.
+    ``membership_locked``: the caller already holds the reviewer's membership row (assignment_for_claimant).
     """
     now = utcnow()
-    # One learner's claims on one course run one at a time: two requests at once must not both create a claim.
-    session.execute(
-        select(Membership.id).where(Membership.course_id == assignment.course_id, Membership.user_id == reviewer.id).with_for_update()
-    )
-    # One round trip for both questions asked of every claim: a live claim to return, and work of one's own.
-    live = (
-        select(ReviewClaim.id)
-        .where(
-            ReviewClaim.assignment_id == assignment.id,
-            ReviewClaim.reviewer_id == reviewer.id,
-            ReviewClaim.status == LIVE,
-            ReviewClaim.expires_at >= now,
-        )
-        .limit(1)
-        .scalar_subquery()
-    )
-    own = exists().where(
-        Submission.assignment_id == assignment.id,
-        Submission.author_id == reviewer.id,
-        Submission.kind == LEARNER_WORK,
-        Submission.status == ACTIVE,
-    )
-    live_id, has_own = session.execute(select(live, own)).one()
+    if not membership_locked:
+        session.execute(_LOCK_MEMBERSHIP, {"course_id": assignment.course_id, "user_id": reviewer.id})
+    live_id, has_own = session.execute(_LIVE_AND_OWN, {"assignment_id": assignment.id, "reviewer_id": reviewer.id, "now": now}).one()
     if live_id is not None:
         current = session.get_one(ReviewClaim, live_id)
         return ClaimOutcome(current, session.get_one(Submission, current.submission_id), False)
@@ -177,21 +228,28 @@ def claim_next_review(session: Session, assignment: Assignment, reviewer: User, 
     if assignment.review_due_at is not None and now > assignment.review_due_at:
         raise ApiError(409, "past_due", "The review deadline has passed; no more reviews can be claimed.")
     # Overdue claims go back to the pool through the periodic tend_queue task, not on this hot path.
-    item = None
+    params = {
+        "assignment": assignment.id,
+        "reviewer": reviewer.id,
+        "required": assignment.reviews_required,
+        "cap": assignment.reviews_required + over_review_extra,
+    }
+    picks = [_PICK_NEEDED, _PICK_OVER_REVIEW]
     if assignment.calibration_share > 0 and wants_sample(assignment, reviewer.email, claims_made(session, assignment.id, reviewer.id)):
-        item = _pick(session, assignment, reviewer.id, samples=True, extra=None)
-    if item is None:
-        item = _pick(session, assignment, reviewer.id, samples=False, extra=None)
-    if item is None:
-        item = _pick(session, assignment, reviewer.id, samples=False, extra=over_review_extra)
-    if item is None:
+        picks.insert(0, _PICK_SAMPLE)
+    row = None
+    for statement in picks:
+        row = session.execute(statement, params).one_or_none()
+        if row is not None:
+            break
+    if row is None:
         raise ApiError(404, "nothing_to_review", "There is nothing for you to review right now. Try again later.")
-    item.review_load += 1
+    item, has_files = row
     claim = ReviewClaim(assignment_id=assignment.id, submission_id=item.id, reviewer_id=reviewer.id, expires_at=now + timedelta(minutes=lease_minutes))
     session.add(claim)
     session.flush()
     session.add(Exposure(submission_id=item.id, viewer_id=reviewer.id, claim_id=claim.id))
-    return ClaimOutcome(claim, item, True)
+    return ClaimOutcome(claim, item, True, bool(has_files))
 
 
 def validate_review(assignment: Assignment, body: dict[str, Any]) -> tuple[dict[str, float], dict[str, str], str]:
@@ -206,13 +264,34 @@ def validate_review(assignment: Assignment, body: dict[str, Any]) -> tuple[dict[
     return scores, {k: str(v) for k, v in comments.items()}, body.get("overall_comment") or ""
 
 
-def submit_review(session: Session, claim: ReviewClaim, assignment: Assignment, body: dict[str, Any], debounce_seconds: float = 0) -> Review:
-    """Store a review of the claimed item; a late review counts when the item still needs one."""
-    # The caller loaded the claim FOR UPDATE: of two sends of one review, the second sees it completed.
+# The claim, its assignment and its item, the claim and the item locked: of two sends of one review, the second
+# waits and then sees the claim completed; the item's counters change under the lock.
+_CLAIM_FOR_REVIEW = (
+    select(ReviewClaim, Assignment, Submission)
+    .join(Assignment, Assignment.id == ReviewClaim.assignment_id)
+    .join(Submission, Submission.id == ReviewClaim.submission_id)
+    .where(ReviewClaim.id == bindparam("claim_id"))
+    .with_for_update(of=(ReviewClaim, Submission), key_share=True)
+)
+
+
+def claim_for_review(session: Session, claim_id: str, reviewer_id: str) -> tuple[ReviewClaim, Assignment, Submission]:
+    """The reviewer's own claim with its assignment and item, locked for submit_review; anyone else's claim does
+    not exist for them (404)."""
+    row = session.execute(_CLAIM_FOR_REVIEW, {"claim_id": claim_id}).one_or_none()
+    if row is None or row[0].reviewer_id != reviewer_id:
+        raise not_found("That claim")
+    return row[0], row[1], row[2]
+
+
+def submit_review(
+    session: Session, claim: ReviewClaim, assignment: Assignment, submission: Submission, body: dict[str, Any], debounce_seconds: float = 0
+) -> Review:
+    """Store a review of the claimed item (claim and item as locked by claim_for_review); a late review counts
+    when the item still needs one."""
     if claim.status == COMPLETED:
         raise ApiError(409, "already_reviewed", "You already sent a review for this claim. Claim a new item to review more.")
     scores, comments, overall = validate_review(assignment, body)
-    submission = session.get_one(Submission, claim.submission_id, with_for_update={"key_share": True})
     now = utcnow()
     if claim.status == LIVE and claim.expires_at < now:
         claim.status = EXPIRED

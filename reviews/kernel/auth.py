@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from typing import TYPE_CHECKING
 
 from flask import g, request, session
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from reviews.kernel.db import db
 from reviews.kernel.errors import ApiError, forbidden, not_found
@@ -28,17 +29,23 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def _load_user() -> User | None:
+@functools.cache
+def _user_by_token() -> Select[tuple[User]]:
+    """Built once (every API request asks it): the user holding the token with hash ``token_hash``."""
     from reviews.accounts.models import ApiToken, User
+
+    return select(User).join(ApiToken, ApiToken.user_id == User.id).where(ApiToken.token_hash == bindparam("token_hash"))
+
+
+def _load_user() -> User | None:
+    from reviews.accounts.models import User
 
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None
-        return db.session.scalar(
-            select(User).join(ApiToken, ApiToken.user_id == User.id).where(ApiToken.token_hash == hash_secret(token.strip()))
-        )
+        return db.session.scalar(_user_by_token(), {"token_hash": hash_secret(token.strip())})
     user_id = session.get("user_id")
     if user_id and not request.path.startswith("/api"):
         return db.session.get(User, user_id)

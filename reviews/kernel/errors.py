@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 
@@ -114,6 +115,23 @@ def init_app(app: Flask) -> None:
             return render_error(status, message)
         headers = exc.get_headers() if status == 405 else None
         return _json_error(status, code, message, None, headers)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(DisconnectionError)
+    def _database_unavailable(exc: Exception) -> Any:
+        # The database went away (restart, failover, network). A write may or may not have committed; a retry
+        # with the same Idempotency-Key is safe either way.
+        app.logger.warning("database unavailable: %s", exc.__class__.__name__)
+        message = (
+            "The service cannot reach its database right now. Try again in a few seconds; "
+            "resend with the same Idempotency-Key to be sure nothing is done twice."
+        )
+        if not _wants_json():
+            from reviews.pages.render import render_error
+
+            response, code = render_error(503, message)
+            return response, code, {"Retry-After": "5"}
+        return _json_error(503, "unavailable", message, {"retry_after": 5}, {"Retry-After": "5"})
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:

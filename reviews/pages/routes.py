@@ -188,8 +188,7 @@ def _own_claim(claim_id: str, user: User) -> ReviewClaim:
 def review(claim_id: str) -> Any:
     check_csrf()
     user = _signed_in()
-    claim_row = _own_claim(claim_id, user)
-    item = get_assignment(db.session, claim_row.assignment_id)
+    claim_row, item, submission = allocation.claim_for_review(db.session, claim_id, user.id)
     body: dict[str, Any] = {"scores": {}, "comments": {}, "overall_comment": request.form.get("overall_comment", "")}
     for criterion in item.criteria:
         raw = request.form.get(f"score_{criterion['key']}", "")
@@ -201,7 +200,7 @@ def review(claim_id: str) -> Any:
         if comment:
             body["comments"][criterion["key"]] = comment
     try:
-        allocation.submit_review(db.session, claim_row, item, body, current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"])
+        allocation.submit_review(db.session, claim_row, item, submission, body, current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"])
         db.session.commit()
     except ApiError as exc:
         db.session.rollback()

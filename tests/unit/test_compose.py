@@ -155,6 +155,7 @@ def test_web_runs_init_then_gunicorn_on_the_wsgi_app(services: dict[str, Any], w
     assert gunicorn[0] == "gunicorn"
     options = dict(zip(gunicorn[1:-1:2], gunicorn[2:-1:2], strict=True))
     assert options.get("-w") == "4"
+    assert options.get("-c") == "python:reviews.gunicorn_conf"
     assert options.get("-b") == "0.0.0.0:8000"
     assert gunicorn[-1] == "reviews.wsgi:app"
     assert importlib.util.find_spec("reviews.wsgi") is not None
@@ -279,3 +280,26 @@ def test_gunicorn_is_a_dependency() -> None:
     names = {Requirement(r).name.lower() for r in pyproject["project"]["dependencies"]}
     assert "gunicorn" in names
     assert pyproject["project"]["scripts"]["fairpeer"] == "reviews.cli:main"
+
+
+def test_web_processes_share_one_gunicorn_config_module() -> None:
+    """The compose command and the image's CMD load reviews.gunicorn_conf, and gunicorn accepts every setting in it."""
+    from gunicorn.app.base import Application
+
+    (cmd,) = [json.loads(rest) for keyword, rest in dockerfile_instructions() if keyword == "CMD"]
+    assert cmd[:3] == ["gunicorn", "-c", "python:reviews.gunicorn_conf"], cmd
+
+    class Probe(Application):
+        def init(self, parser: Any, opts: Any, args: Any) -> None:
+            return None
+
+        def load(self) -> Any:
+            return None
+
+    probe = Probe.__new__(Probe)
+    probe.usage, probe.prog, probe.callable = None, "probe", None
+    probe.load_default_config()
+    probe.load_config_from_module_name_or_filename("python:reviews.gunicorn_conf")
+    assert probe.cfg.worker_class_str == "gthread"
+    assert probe.cfg.keepalive == 0, "keep-alive pins clients to one gthread process; see reviews/gunicorn_conf.py"
+    assert probe.cfg.threads >= 2
