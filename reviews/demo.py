@@ -82,9 +82,10 @@ def seed_demo(session: Session, app: Flask, base_url: str) -> dict[str, str]:
     for learner in learners[:-1]:
         for _ in range(3):
             outcome = allocation.claim_next_review(session, assignment, learner, 60, 2)
+            claim, _assignment, item = allocation.claim_for_review(session, outcome.claim.id, learner.id)
             scores = {k: rng.randint(2, 4) for k in ("scope", "risks", "milestones")}
             allocation.submit_review(
-                session, outcome.claim, assignment, outcome.submission,
+                session, claim, assignment, item,
                 {"scores": scores, "comments": {"scope": "Clear enough."}, "overall_comment": "Good plan overall; add dates to each milestone."},
             )
             session.commit()

@@ -7,15 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Update, and_, bindparam, exists, func, literal_column, select, update
+from sqlalchemy import Update, and_, bindparam, exists, func, insert, literal_column, select, update
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from reviews.accounts.models import User
 from reviews.allocation.models import CANCELLED, COMPLETED, EXPIRED, LIVE, Exposure, Review, ReviewClaim
 from reviews.courses.models import Assignment, Membership
 from reviews.courses.services import get_assignment_for
 from reviews.kernel.auth import LEARNER
-from reviews.kernel.db import UTCDateTime, utcnow
+from reviews.kernel.db import UTCDateTime, new_id, utcnow
 from reviews.kernel.errors import ApiError, forbidden, invalid, not_found
 from reviews.moderation import services as moderation
 from reviews.scoring.requests import request_recalibration
@@ -24,6 +25,9 @@ from reviews.submissions.models import ACTIVE, LEARNER_WORK, STAFF_SAMPLE, Store
 
 @dataclass(frozen=True)
 class ClaimOutcome:
+    """What a claim request answers with. ``claim`` is not attached to the session when ``created``: reviews go
+    through claim_for_review, which locks it."""
+
     claim: ReviewClaim
     submission: Submission
     created: bool
@@ -160,6 +164,9 @@ _PICK_SAMPLE = _pick_statement(STAFF_SAMPLE, over_review=False)
 _PICK_NEEDED = _pick_statement(LEARNER_WORK, over_review=False)
 _PICK_OVER_REVIEW = _pick_statement(LEARNER_WORK, over_review=True)
 
+_INSERT_CLAIM = insert(ReviewClaim.__table__)
+_INSERT_EXPOSURE = insert(Exposure.__table__)
+
 # One round trip for both questions asked of every claim: a live claim to return, and work of one's own.
 _LIVE_AND_OWN = select(
     select(ReviewClaim.id)
@@ -245,11 +252,14 @@ def claim_next_review(
     if row is None:
         raise ApiError(404, "nothing_to_review", "There is nothing for you to review right now. Try again later.")
     item, has_files = row
-    claim = ReviewClaim(assignment_id=assignment.id, submission_id=item.id, reviewer_id=reviewer.id, expires_at=now + timedelta(minutes=lease_minutes))
-    session.add(claim)
-    session.flush()
-    session.add(Exposure(submission_id=item.id, viewer_id=reviewer.id, claim_id=claim.id))
-    return ClaimOutcome(claim, item, True, bool(has_files))
+    claim = {
+        "id": new_id(), "created_at": now, "assignment_id": assignment.id, "submission_id": item.id, "reviewer_id": reviewer.id,
+        "status": LIVE, "expires_at": now + timedelta(minutes=lease_minutes), "completed_at": None,
+    }
+    # Plain inserts, not the unit of work: two rows nothing else in this request touches.
+    session.execute(_INSERT_CLAIM, claim)
+    session.execute(_INSERT_EXPOSURE, {"id": new_id(), "created_at": now, "submission_id": item.id, "viewer_id": reviewer.id, "claim_id": claim["id"]})
+    return ClaimOutcome(ReviewClaim(**claim), item, True, bool(has_files))
 
 
 def validate_review(assignment: Assignment, body: dict[str, Any]) -> tuple[dict[str, float], dict[str, str], str]:
@@ -272,6 +282,19 @@ _CLAIM_FOR_REVIEW = (
     .join(Submission, Submission.id == ReviewClaim.submission_id)
     .where(ReviewClaim.id == bindparam("claim_id"))
     .with_for_update(of=(ReviewClaim, Submission), key_share=True)
+    .execution_options(populate_existing=True)
+)
+
+
+_INSERT_REVIEW = insert(Review.__table__)
+_COMPLETE_CLAIM = (
+    update(ReviewClaim.__table__).where(ReviewClaim.__table__.c.id == bindparam("claim")).values(status=COMPLETED, completed_at=bindparam("completed"))
+)
+# The load is set, not incremented: it was read under the row lock claim_for_review took.
+_COUNT_REVIEW = (
+    update(Submission.__table__)
+    .where(Submission.__table__.c.id == bindparam("submission"))
+    .values(review_load=bindparam("load"), reviews_done=Submission.__table__.c.reviews_done + 1)
 )
 
 
@@ -293,33 +316,33 @@ def submit_review(
         raise ApiError(409, "already_reviewed", "You already sent a review for this claim. Claim a new item to review more.")
     scores, comments, overall = validate_review(assignment, body)
     now = utcnow()
-    if claim.status == LIVE and claim.expires_at < now:
-        claim.status = EXPIRED
-        submission.review_load -= 1
-    if claim.status != LIVE:
+    status, load = claim.status, submission.review_load
+    if status == LIVE and claim.expires_at < now:
+        status, load = EXPIRED, load - 1
+    if status != LIVE:
         # Samples anchor the calibration, so a late review of one is always welcome.
         still_needed = (
             submission.status == ACTIVE
-            and claim.status == EXPIRED
-            and (submission.kind == STAFF_SAMPLE or submission.review_load < (submission.reviews_target or assignment.reviews_required))
+            and status == EXPIRED
+            and (submission.kind == STAFF_SAMPLE or load < (submission.reviews_target or assignment.reviews_required))
         )
         if not still_needed:
             raise ApiError(409, "claim_expired", "Your claim on this item expired and it no longer needs your review. Claim a new item.")
-        submission.review_load += 1
-    claim.status, claim.completed_at = COMPLETED, now
-    submission.reviews_done += 1
-    review = Review(
-        claim_id=claim.id,
-        assignment_id=assignment.id,
-        submission_id=submission.id,
-        reviewer_id=claim.reviewer_id,
-        scores=scores,
-        comments=comments,
-        overall_comment=overall,
-    )
-    session.add(review)
+        load += 1
+    review = {
+        "id": new_id(), "created_at": now, "claim_id": claim.id, "assignment_id": assignment.id, "submission_id": submission.id,
+        "reviewer_id": claim.reviewer_id, "scores": scores, "comments": comments, "overall_comment": overall, "discounted": False,
+        "weight": None,
+    }
+    # Plain statements, not the unit of work (this is the busiest write); the locked objects are kept in step.
+    session.execute(_INSERT_REVIEW, review)
+    session.execute(_COMPLETE_CLAIM, {"claim": claim.id, "completed": now})
+    session.execute(_COUNT_REVIEW, {"submission": submission.id, "load": load})
+    for target, values in ((claim, {"status": COMPLETED, "completed_at": now}), (submission, {"review_load": load, "reviews_done": submission.reviews_done + 1})):
+        for key, value in values.items():
+            set_committed_value(target, key, value)
     request_recalibration(session, assignment.id, debounce_seconds)
-    return review
+    return Review(**review)
 
 
 def has_claimed(session: Session, submission_id: str, viewer_id: str) -> bool:

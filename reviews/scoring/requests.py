@@ -24,23 +24,38 @@ _local_lock = threading.Lock()
 
 
 def first_in_window(key: str, seconds: float) -> bool:
-    """True for the first caller per ``key`` within ``seconds`` (shared by every process when Redis is configured)."""
+    """True for the first caller per ``key`` within ``seconds`` (shared by every process when Redis is configured).
+
+    Each process remembers until when a mark it saw (its own or another's, by its remaining time to live) lasts,
+    and asks Redis again only after that: one round trip per window and process, not one per review.
+    """
     if seconds <= 0:
         return True
-    redis_url = current_app.config.get("REDIS_URL")
-    if redis_url:
-        client = current_app.extensions.get("fairpeer.redis")
-        if client is None:
-            import redis
-
-            client = current_app.extensions["fairpeer.redis"] = redis.Redis.from_url(redis_url)
-        return bool(client.set(f"fairpeer:debounce:{key}", "1", nx=True, px=max(1, int(seconds * 1000))))
     now = time.monotonic()
     with _local_lock:
         if _local_marks.get(key, 0.0) > now:
             return False
-        _local_marks[key] = now + seconds
-        return True
+    redis_url = current_app.config.get("REDIS_URL")
+    if not redis_url:
+        with _local_lock:
+            if _local_marks.get(key, 0.0) > now:
+                return False
+            _local_marks[key] = now + seconds
+            return True
+    client = current_app.extensions.get("fairpeer.redis")
+    if client is None:
+        import redis
+
+        client = current_app.extensions["fairpeer.redis"] = redis.Redis.from_url(redis_url)
+    name = f"fairpeer:debounce:{key}"
+    pipe = client.pipeline(transaction=False)
+    pipe.set(name, "1", nx=True, px=max(1, int(seconds * 1000)))
+    pipe.pttl(name)
+    first, ttl_ms = pipe.execute()
+    if ttl_ms and ttl_ms > 0:
+        with _local_lock:
+            _local_marks[key] = now + ttl_ms / 1000
+    return bool(first)
 
 
 def request_recalibration(session: Session, assignment_id: str, debounce_seconds: float, *, inputs_changed: bool = False) -> bool:
