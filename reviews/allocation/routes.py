@@ -40,7 +40,7 @@ def claim_json(outcome: services.ClaimOutcome, rubric: dict[str, Any]) -> dict[s
         "claim_id": outcome.claim.id,
         "expires_at": outcome.claim.expires_at.isoformat(),
         "rubric": rubric,
-        "item": {"text": outcome.submission.text, "files": [file_json(f) for f in files_of(db.session, outcome.submission.id)] if outcome.has_files else []},
+        "item": {"text": outcome.text, "files": [file_json(f) for f in files_of(db.session, outcome.submission_id)] if outcome.has_files else []},
     }
 
 

@@ -29,7 +29,8 @@ class ClaimOutcome:
     through claim_for_review, which locks it."""
 
     claim: ReviewClaim
-    submission: Submission
+    submission_id: str
+    text: str  # the item's text
     created: bool
     has_files: bool = True  # False when the item is known to have no files (spares a query)
 
@@ -151,12 +152,13 @@ def _pick_statement(kind: str, *, over_review: bool) -> Update:
     # Spares the files query for items without files. Spelled ``submissions.id``: SQLAlchemy writes RETURNING
     # columns unqualified on SQLite, where a bare ``id`` inside this subquery would mean stored_files.id.
     has_files = exists().where(StoredFile.submission_id == literal_column("submissions.id"))
+    # A Core statement on the table: the ORM's UPDATE path would rebuild it (and its cache key) on every call.
+    table = Submission.__table__
     return (
-        update(Submission)
-        .where(Submission.id == pick.scalar_subquery())
-        .values(review_load=Submission.review_load + 1)
-        .returning(Submission, has_files)
-        .execution_options(synchronize_session=False, populate_existing=True)
+        update(table)
+        .where(table.c.id == pick.scalar_subquery())
+        .values(review_load=table.c.review_load + 1)
+        .returning(table.c.id, table.c.text, has_files)
     )
 
 
@@ -229,7 +231,8 @@ def claim_next_review(
     live_id, has_own = session.execute(_LIVE_AND_OWN, {"assignment_id": assignment.id, "reviewer_id": reviewer.id, "now": now}).one()
     if live_id is not None:
         current = session.get_one(ReviewClaim, live_id)
-        return ClaimOutcome(current, session.get_one(Submission, current.submission_id), False)
+        item = session.get_one(Submission, current.submission_id)
+        return ClaimOutcome(current, item.id, item.text, False)
     if not has_own:
         raise ApiError(403, "submit_first", "Submit your own work to this assignment first; then you can review others'.")
     if assignment.review_due_at is not None and now > assignment.review_due_at:
@@ -251,15 +254,15 @@ def claim_next_review(
             break
     if row is None:
         raise ApiError(404, "nothing_to_review", "There is nothing for you to review right now. Try again later.")
-    item, has_files = row
+    item_id, text, has_files = row
     claim = {
-        "id": new_id(), "created_at": now, "assignment_id": assignment.id, "submission_id": item.id, "reviewer_id": reviewer.id,
+        "id": new_id(), "created_at": now, "assignment_id": assignment.id, "submission_id": item_id, "reviewer_id": reviewer.id,
         "status": LIVE, "expires_at": now + timedelta(minutes=lease_minutes), "completed_at": None,
     }
     # Plain inserts, not the unit of work: two rows nothing else in this request touches.
     session.execute(_INSERT_CLAIM, claim)
-    session.execute(_INSERT_EXPOSURE, {"id": new_id(), "created_at": now, "submission_id": item.id, "viewer_id": reviewer.id, "claim_id": claim["id"]})
-    return ClaimOutcome(ReviewClaim(**claim), item, True, bool(has_files))
+    session.execute(_INSERT_EXPOSURE, {"id": new_id(), "created_at": now, "submission_id": item_id, "viewer_id": reviewer.id, "claim_id": claim["id"]})
+    return ClaimOutcome(ReviewClaim(**claim), item_id, text, True, bool(has_files))
 
 
 def validate_review(assignment: Assignment, body: dict[str, Any]) -> tuple[dict[str, float], dict[str, str], str]:
