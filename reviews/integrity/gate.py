@@ -6,6 +6,10 @@ reviewer reports. The rules that remove part of a text (a copy of the prompt, pl
 text, encoded data) ask the same question: once that part is set aside, is there still an answer? A text is
 refused when the part is most of it *and* what remains is shorter than the assignment's minimum, so quoting the
 prompt before answering it, or ending an answer with "I hope this earns full marks", always passes.
+
+The gate runs in the submit request, on texts of thousands of words: the text is normalised, split into words and
+counted once for all the rules, and a rule first checks whether a cheap bound (a count, a look-up, the beginning
+of the text) already settles its answer before it does the full work.
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ import re
 import zlib
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from operator import itemgetter
 
-from reviews.integrity.text import is_no_space_word, strip_invisible, words, words_of_normalised
+from reviews.integrity.text import normalise, words
 
 
 @dataclass(frozen=True)
@@ -66,8 +72,8 @@ def check_text(
 ) -> list[Rejection]:
     """Reasons to reject ``text`` (empty list: accept). Text extracted from files is included by the caller."""
     settings = settings or DEFAULT_SETTINGS
-    normal = strip_invisible(text)
-    found = words_of_normalised(normal)
+    submission = _Submission.of(text)
+    found = submission.words
     if not found:
         return [
             Rejection(
@@ -85,9 +91,8 @@ def check_text(
             )
         )
     enough = max(min_words, settings.min_remaining_words)
-    counts = Counter(found)
 
-    blob = _encoded_blob(normal, settings)
+    blob = _encoded_blob(submission, settings)
     if blob:
         reasons.append(
             Rejection(
@@ -98,29 +103,29 @@ def check_text(
         )
         return reasons  # the other rules have nothing to say about encoded data
 
-    if _is_repetitive(found, counts, settings):
+    if _is_repetitive(submission, settings):
         reasons.append(
             Rejection(
                 "repetitive",
                 "Your submission repeats the same words or sentences over and over. Write out your full answer in your own words, then submit again.",
             )
         )
-    if _is_placeholder(found, counts, enough, settings):
+    if _is_placeholder(submission, enough, settings):
         reasons.append(
             Rejection(
                 "placeholder",
                 'Your submission is placeholder text (such as "lorem ipsum" or "test test"). Replace it with your actual answer, then submit again.',
             )
         )
-    elif _is_gibberish(normal, found, counts, settings):
+    elif _is_gibberish(submission, settings):
         reasons.append(
             Rejection(
                 "gibberish",
                 "Your submission looks like random letters or keyboard mashing rather than words. Write your answer in words, then submit again.",
             )
         )
-    sources = [s for s in (prompt, template, rubric_text) if s and s.strip()]
-    if sources and _mostly_copied(found, [words(s) for s in sources], enough, settings):
+    sources = tuple(s for s in (prompt, template, rubric_text) if s and s.strip())
+    if sources and _mostly_copied(submission, _source_words(sources, settings.quote_ngram), enough, settings):
         reasons.append(
             Rejection(
                 "prompt_copy",
@@ -128,7 +133,7 @@ def check_text(
                 "Keep any quotation short and add your own answer, then submit again.",
             )
         )
-    if _is_pleading(normal, len(found), enough, settings):
+    if _is_pleading(submission, enough, settings):
         reasons.append(
             Rejection(
                 "pleading",
@@ -144,25 +149,99 @@ def _mostly(removed: int, total: int, enough: int, settings: GateSettings) -> bo
     return removed > 0 and removed >= settings.mostly_share * total and total - removed < enough
 
 
+# --- the text as the rules see it -------------------------------------------------------------------------------
+
+# The ASCII whitespace characters (what str.split() splits on besides non-ASCII ones), and a table making them
+# spaces and every other byte an x.
+_ASCII_WHITESPACE = bytes(code for code in range(128) if chr(code).isspace())
+_SPACE_SHAPE = bytes(ord(" ") if code in _ASCII_WHITESPACE else ord("x") for code in range(256))
+_LONG_RUN = 32  # characters without whitespace from which a run may be encoded data
+
+
+@dataclass
+class _Submission:
+    """A text normalised, split into words and counted once for all the rules (each rule used to redo that)."""
+
+    normal: str
+    words: list[str]
+    counts: Counter[str]
+    non_ascii: frozenset[str]  # the distinct non-ASCII characters of ``normal``
+    plain_words: bool  # the words are the runs of letters and digits of ``folded`` (see text.NormalisedText)
+    non_space: int  # characters other than whitespace, as in ``"".join(normal.split())``
+    binary_digits: int  # zeros and ones
+    may_have_long_runs: bool  # False: no run of ``_LONG_RUN`` characters goes without whitespace
+
+    @classmethod
+    def of(cls, text: str) -> _Submission:
+        normalised = normalise(text)
+        normal = normalised.text
+        # Counting bytes of UTF-8 (where an ASCII character keeps its one byte) runs faster than characters of a str.
+        utf8 = normal.encode("utf-8", "surrogatepass")
+        ascii_spaces = len(utf8) - len(utf8.translate(None, _ASCII_WHITESPACE))  # faster than counting each
+        spaces = ascii_spaces + sum(normal.count(ch) for ch in normalised.non_ascii if ch.isspace())
+        return cls(
+            normal=normal,
+            words=normalised.words,
+            counts=Counter(normalised.words),
+            non_ascii=normalised.non_ascii,
+            plain_words=normalised.plain_words,
+            non_space=len(normal) - spaces,
+            binary_digits=utf8.count(b"0") + utf8.count(b"1"),
+            # A character takes at least one byte: with no such run of bytes, there is no such run of characters.
+            may_have_long_runs=b"x" * _LONG_RUN in utf8.translate(_SPACE_SHAPE),
+        )
+
+    def long_runs(self) -> list[str]:
+        """The runs of at least ``_LONG_RUN`` characters without whitespace."""
+        if not self.may_have_long_runs:
+            return []
+        return [chunk for chunk in self.normal.split() if len(chunk) >= _LONG_RUN]
+
+    @cached_property
+    def folded(self) -> str:
+        return self.normal.casefold()
+
+    @cached_property
+    def folded_non_ascii(self) -> frozenset[str]:
+        """The non-ASCII characters of :attr:`folded` (casefolding goes character by character)."""
+        return frozenset(ch for source in self.non_ascii for ch in source.casefold() if not ch.isascii())
+
+    @cached_property
+    def joined(self) -> str:
+        return " ".join(self.words)
+
+    @cached_property
+    def spaced_words(self) -> str:
+        """The words with a space between them and at each end, to search for whole words and runs of them."""
+        return f" {self.joined} "
+
+
 # --- repetition -------------------------------------------------------------------------------------------------
 
 
-def _is_repetitive(found: list[str], counts: Counter[str], settings: GateSettings) -> bool:
+def _is_repetitive(submission: _Submission, settings: GateSettings) -> bool:
+    found, counts = submission.words, submission.counts
     n = len(found)
     if n < settings.repetition_min_words:
         return False
     if len(counts) < settings.min_distinct_words:
         return True
-    if len(counts) > settings.min_distinct_ratio * (n - 2) + 2:
+    needed = settings.min_distinct_ratio * (n - 2)  # different 3-grams
+    if len(counts) > needed + 2:
         return False  # so many different words cannot fit in so few different 3-grams
+    # The beginning of an honest text alone has enough different 3-grams, at a fraction of the cost of them all
+    # (with a fifth more words than needed, for the few 3-grams an honest text repeats).
+    head = found[: int(needed * 1.2) + 3]
+    if len(set(zip(head, head[1:], head[2:], strict=False))) >= needed:
+        return False
     if n > 400 and settings.min_distinct_ratio <= 0.3:
-        joined = " ".join(found).encode("utf-8")
+        joined = submission.joined.encode("utf-8")
         if len(joined) <= 32_000 and len(zlib.compress(joined, 1)) > 0.3 * len(joined):
             # Deflate (its window holds the whole text) finds every repeat of a few words; a long text it cannot
             # compress below 30% has too few repeated 3-grams to fail the test below, which costs more.
             return False
     trigrams = set(zip(found, found[1:], found[2:], strict=False))
-    return len(trigrams) < settings.min_distinct_ratio * (n - 2)
+    return len(trigrams) < needed
 
 
 # --- placeholders -----------------------------------------------------------------------------------------------
@@ -200,17 +279,23 @@ _PHRASE_WORDS = frozenset(
 )
 
 
-def _is_placeholder(found: list[str], counts: Counter[str], enough: int, settings: GateSettings) -> bool:
-    lorem = sum(c for w, c in counts.items() if w in _LOREM)
-    filler = sum(c for w, c in counts.items() if w in _FILLER)
-    phrase_vocabulary = sum(c for w, c in counts.items() if w in _PHRASE_WORDS)
+def _is_placeholder(submission: _Submission, enough: int, settings: GateSettings) -> bool:
+    found, counts = submission.words, submission.counts
+    lorem = _count_of(counts, _LOREM)
+    filler = _count_of(counts, _FILLER)
+    phrase_vocabulary = _count_of(counts, _PHRASE_WORDS)
     if lorem + filler + phrase_vocabulary < settings.mostly_share * len(found):
         return False  # even if every such word were placeholder, it would not be most of the text
-    phrase_words = sum(len(m.group().split()) for m in _FILLER_PHRASES.finditer(" ".join(found)))
+    phrase_words = sum(len(m.group().split()) for m in _FILLER_PHRASES.finditer(submission.joined))
     placeholder = lorem + filler + phrase_words
-    if lorem >= 2 and ("lorem" in found or "ipsum" in found) and lorem >= settings.mostly_share * len(found):
+    if lorem >= 2 and ("lorem" in counts or "ipsum" in counts) and lorem >= settings.mostly_share * len(found):
         return True  # lorem ipsum, however long
     return _mostly(min(placeholder, len(found)), len(found), enough, settings)
+
+
+def _count_of(counts: Counter[str], vocabulary: frozenset[str]) -> int:
+    """How many of the counted words are in ``vocabulary`` (looking up the vocabulary's words, not the text's)."""
+    return sum(map(counts.__getitem__, counts.keys() & vocabulary))
 
 
 # --- gibberish --------------------------------------------------------------------------------------------------
@@ -249,31 +334,49 @@ def _adjacent_pairs() -> frozenset[tuple[str, str]]:
 
 _ADJACENT = _adjacent_pairs()
 _VOWELS = frozenset("aeiouyàáâãäåæèéêëìíîïòóôõöøùúûüýÿœаеёиоуыэюяіїє")
-_ALPHABETIC = re.compile(r"^[a-zà-ÿœа-яёіїє]+$")
+# The letters of the Latin and Cyrillic words judged (a set: testing a word's letters against it is fast).
+_ALPHABET = frozenset(
+    "abcdefghijklmnopqrstuvwxyz" + "".join(map(chr, range(ord("à"), ord("ÿ") + 1))) + "œ" + "абвгдежзийклмнопрстуфхцчшщъыьэюяёіїє"
+)
 # Several single letters separated only by spaces ("a s d f g h"): spelled-out letter soup.
 _SPACED_LETTERS = re.compile(r"(?:(?<![^\W\d_])[^\W\d_] +){5,}[^\W\d_](?![^\W\d_])")
 
 
-def _is_gibberish(normal: str, found: list[str], counts: Counter[str], settings: GateSettings) -> bool:
+def _is_gibberish(submission: _Submission, settings: GateSettings) -> bool:
     """Keyboard mash and letter soup, judged only for the Latin and Cyrillic alphabets, word by distinct word,
     on signs no language's real words show in bulk: runs of neighbouring keys, long strings with no vowel,
     five or more consonants in a row, a short chunk typed again and again inside one word."""
-    letters = _non_space(normal)
-    single = sum(c for w, c in counts.items() if len(w) == 1)
-    if letters and single >= settings.gibberish_share * letters:
-        # Only then can spelled-out letters ("a s d f") be most of the text: worth the slower pattern.
-        spaced = sum(len(m.group()) for m in _SPACED_LETTERS.finditer(normal.casefold()))
-        if spaced - spaced // 2 >= settings.gibberish_share * letters:
-            return True
+    found, counts = submission.words, submission.counts
+    letters = submission.non_space
+    # Single letters are at most all the words: only count them when that could be the share needed.
+    if letters and len(found) >= settings.gibberish_share * letters:
+        single = sum(c for w, c in counts.items() if len(w) == 1)
+        if single >= settings.gibberish_share * letters:
+            # Only then can spelled-out letters ("a s d f") be most of the text: worth the slower pattern.
+            spaced = sum(len(m.group()) for m in _SPACED_LETTERS.finditer(submission.folded))
+            if spaced - spaced // 2 >= settings.gibberish_share * letters:
+                return True
     if len(found) > _GIBBERISH_SAMPLE:
         # Mash is uniform: an evenly spread sample of the words judges a long text as well as all of them.
         counts = Counter(found[:: len(found) // _GIBBERISH_SAMPLE + 1])
-    alphabetic = {w: c for w, c in counts.items() if not is_no_space_word(w) and _ALPHABETIC.match(w)}
+    # Only Latin and Cyrillic words count (none of them is in a script written without spaces).
+    alphabetic = {w: c for w, c in counts.items() if _ALPHABET.issuperset(w)}
     alphabetic_words = sum(alphabetic.values())
     if alphabetic_words < max(3, settings.gibberish_share * sum(counts.values())):
         return False
-    implausible = sum(c for w, c in alphabetic.items() if _implausible(w))
-    return implausible >= settings.gibberish_share * alphabetic_words
+    needed = settings.gibberish_share * alphabetic_words
+    implausible = 0
+    unjudged = alphabetic_words
+    # The most frequent words first: they settle the question soonest either way.
+    for word, count in sorted(alphabetic.items(), key=itemgetter(1), reverse=True):
+        unjudged -= count
+        if _implausible(word):
+            implausible += count
+            if implausible >= needed:
+                return True
+        elif implausible + unjudged < needed:
+            return False
+    return implausible >= needed
 
 
 _GIBBERISH_SAMPLE = 250
@@ -284,7 +387,7 @@ _REPEATED_CHUNK = re.compile(r"(.{2,4})\1{1,}")
 def _implausible(word: str) -> bool:
     if len(word) < 4:
         return False
-    if not any(ch in _VOWELS for ch in word):
+    if _VOWELS.isdisjoint(word):
         return True
     if _CONSONANT_RUN.search(word):
         return True
@@ -299,18 +402,41 @@ def _implausible(word: str) -> bool:
 # --- copies of the prompt ---------------------------------------------------------------------------------------
 
 
-def _mostly_copied(found: list[str], sources: list[list[str]], enough: int, settings: GateSettings) -> bool:
+@dataclass(frozen=True)
+class _SourceWords:
+    """What the text is matched against, from the prompt, template and rubric together."""
+
+    known: frozenset[str]  # all their words
+    grams: frozenset[tuple[str, ...]]  # their n-grams
+    gram_words: frozenset[str]  # the words of their n-grams
+
+
+@lru_cache(maxsize=256)
+def _source_words(sources: tuple[str, ...], n: int) -> _SourceWords:
+    """Cached: every submission to an assignment is matched against the same prompt, template and rubric."""
+    lists = [words(source) for source in sources]
+    grams = frozenset(gram for source in lists for gram in zip(*(source[j:] for j in range(n)), strict=False))
+    return _SourceWords(
+        known=frozenset(w for source in lists for w in source),
+        grams=grams,
+        gram_words=frozenset(w for gram in grams for w in gram),
+    )
+
+
+def _mostly_copied(submission: _Submission, sources: _SourceWords, enough: int, settings: GateSettings) -> bool:
     """Words of the text covered by n-grams that also occur in the prompt, template or rubric."""
+    found = submission.words
     n = settings.quote_ngram
     if len(found) < n:
-        known = {w for source in sources for w in source}
-        return _mostly(sum(1 for w in found if w in known), len(found), enough, settings)
-    source_grams = {gram for source in sources for gram in zip(*(source[j:] for j in range(n)), strict=False)}
-    if not source_grams:
+        return _mostly(sum(1 for w in found if w in sources.known), len(found), enough, settings)
+    if not sources.grams:
+        return False
+    # Only words of the sources' n-grams can be covered: when even all of those are not enough, stop here.
+    if not _mostly(_count_of(submission.counts, sources.gram_words), len(found), enough, settings):
         return False
     covered = bytearray(len(found))
     for i, gram in enumerate(zip(*(found[j:] for j in range(n)), strict=False)):
-        if gram in source_grams:
+        if gram in sources.grams:
             covered[i : i + n] = b"\x01" * n
     return _mostly(sum(covered), len(found), enough, settings)
 
@@ -363,11 +489,20 @@ _GRADING = re.compile(
     re.IGNORECASE,
 )
 
+_SENTENCE_END = re.compile(f"[{re.escape(_SENTENCE_ENDS)}]")
+# What a key needs the text to have: the non-ASCII characters of the non-ASCII keys, the words of the others.
+_KEY_CHARACTERS = {key: frozenset(ch for ch in key if not ch.isascii()) for key in _ASKING_KEYS if not key.isascii()}
+_KEY_WORDS = {key: tuple(re.findall(r"[^\W_]+", key)) for key in _ASKING_KEYS if key.isascii()}
 
-def _is_pleading(normal: str, total_words: int, enough: int, settings: GateSettings) -> bool:
-    folded = normal.casefold()
+
+def _is_pleading(submission: _Submission, enough: int, settings: GateSettings) -> bool:
+    # Each search is a pass over the whole text: only search for the keys that may be in it.
+    keys = [key for key in _ASKING_KEYS if _may_contain(submission, key)]
+    if not keys:
+        return False
+    folded = submission.folded
     sentences: set[tuple[int, int]] = set()
-    for key in _ASKING_KEYS:
+    for key in keys:
         position = folded.find(key)
         while position >= 0:
             # Whole words only for alphabetic keys ("beg" is not in "begin").
@@ -382,13 +517,32 @@ def _is_pleading(normal: str, total_words: int, enough: int, settings: GateSetti
         sentence = folded[start:end]
         if _GRADING.search(sentence):
             plea_words += len(words(sentence))
-    return _mostly(plea_words, total_words, enough, settings)
+    return _mostly(plea_words, len(submission.words), enough, settings)
+
+
+def _may_contain(submission: _Submission, key: str) -> bool:
+    """False when ``key`` surely does not occur in the folded text (as a whole word, for an ASCII key)."""
+    if not key.isascii():
+        return _KEY_CHARACTERS[key] <= submission.folded_non_ascii
+    if not submission.plain_words:
+        return True  # words may hold combining marks: only a search can tell
+    # When words are the runs of letters and digits, the runs of a key found as a whole word are words of the text,
+    # one after the other: check the words themselves (a look-up each) before their sequence (a pass).
+    key_words = _KEY_WORDS[key]
+    return all(word in submission.counts for word in key_words) and f" {' '.join(key_words)} " in submission.spaced_words
 
 
 def _sentence_around(text: str, position: int) -> tuple[int, int]:
-    start = max(text.rfind(mark, 0, position) for mark in _SENTENCE_ENDS) + 1
-    ends = [i for i in (text.find(mark, position) for mark in _SENTENCE_ENDS) if i >= 0]
-    return start, min(ends) if ends else len(text)
+    """The sentence holding ``position``: from just after the last end mark before it to the first one at or after it."""
+    end = _SENTENCE_END.search(text, position)
+    # Looking back for each mark in a growing window: a mark the text lacks would otherwise cost a pass over it.
+    span = 256
+    while True:
+        low = max(0, position - span)
+        start = max(text.rfind(mark, low, position) for mark in _SENTENCE_ENDS)
+        if start >= 0 or low == 0:
+            return start + 1, end.start() if end else len(text)
+        span *= 4
 
 
 # --- encoded data -----------------------------------------------------------------------------------------------
@@ -402,17 +556,16 @@ _BINARY = re.compile(r"(?:\b[01]{8}\b\s*){8,}")
 _NOT_BASE64 = re.compile(r"[a-z]+|[A-Z]+")
 
 
-def _encoded_blob(normal: str, settings: GateSettings) -> bool:
-    chunks = normal.split()
-    non_space = sum(map(len, chunks))
+def _encoded_blob(submission: _Submission, settings: GateSettings) -> bool:
+    non_space = submission.non_space
     if non_space < 40:
         return False
     needed = settings.blob_share * non_space
     # Encoded data comes in long runs without spaces (binary digits grouped in bytes aside): look at those alone.
-    long_runs = [chunk for chunk in chunks if len(chunk) >= 32]
+    long_runs = submission.long_runs()
     blob = 0
-    if normal.count("0") + normal.count("1") >= needed:
-        blob += sum(_non_space(m.group()) for m in _BINARY.finditer(normal))
+    if submission.binary_digits >= needed:
+        blob += sum(_non_space(m.group()) for m in _BINARY.finditer(submission.normal))
     elif sum(map(len, long_runs)) < needed:
         return False
     for match in _BLOB.finditer(" ".join(long_runs)):

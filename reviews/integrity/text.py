@@ -13,6 +13,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+import numpy as np
+
 # Scripts written without spaces between words: each character counts as a word (API.md).
 _NO_SPACE_RANGES = (
     "\u0e00-\u0e7f"  # Thai
@@ -64,46 +66,106 @@ _NO_SPACE = re.compile(f"[{_NO_SPACE_RANGES}]|[{_NO_SPACE_ASTRAL}]")
 # Most texts have neither combining marks nor spaceless scripts: plain runs of letters and digits are their
 # words, found several times faster than with the full pattern.
 _SIMPLE_WORD = re.compile(r"[^\W_]+")
-_ABOVE_LATIN = re.compile("[^\x00-\u02ff]")
+# ASCII letters and digits casefolded, everything else a space: an ASCII text's words are then its split().
+_ASCII_WORD_CHARS = str.maketrans({chr(code): chr(code).lower() if chr(code).isalnum() else " " for code in range(128)})
+# The same on UTF-8 bytes, for any text: ASCII characters other than letters and digits become spaces, the bytes
+# of other characters stay as they are.
+_ASCII_SEPARATORS = bytes(code if code >= 128 or chr(code).isalnum() else 32 for code in range(256))
+# Above this many distinct characters to replace by spaces (one pass over the text apiece), the regular
+# expression costs less.
+_MAX_REPLACED = 32
+# Below this many characters, a set of a text's characters costs less than numpy's setup.
+_SMALL_TEXT = 256
 
 
-def _needs_full_pattern(text: str) -> bool:
+@dataclass(frozen=True, slots=True)
+class NormalisedText:
+    """A text normalised and split into words once, with what rules judging it need besides.
+
+    - ``text``: as :func:`strip_invisible` gives it.
+    - ``words``: as :func:`words` gives them.
+    - ``non_ascii``: the distinct non-ASCII characters of ``text`` (rules decide from these which scans to skip).
+    - ``plain_words``: the words are exactly the runs of letters and digits of ``text.casefold()`` (the text has
+      no combining marks and no script written without spaces).
+    """
+
+    text: str
+    words: list[str]
+    non_ascii: frozenset[str]
+    plain_words: bool
+
+
+def normalise(text: str) -> NormalisedText:
+    """Normalise ``text`` (:func:`strip_invisible`) and find its words (:func:`words`) in one go."""
+    normal, non_ascii = _normalise(text)
+    folded_above_latin = {ch for source in non_ascii for ch in source.casefold() if ord(ch) > 0x2FF}
+    # Marks and spaceless scripts all lie above U+02FF (and casefolding is character by character).
+    if any(unicodedata.category(ch)[0] == "M" or _NO_SPACE.match(ch) for ch in folded_above_latin):
+        return NormalisedText(normal, _WORD.findall(normal.casefold()), non_ascii, False)
+    return NormalisedText(normal, _plain_words(normal, non_ascii), non_ascii, True)
+
+
+def _plain_words(normal: str, non_ascii: frozenset[str]) -> list[str]:
+    """The runs of letters and digits of ``normal.casefold()``, found by C loops (str and bytes methods) when a
+    few passes can put a space for every other character: ``split()`` then gives them."""
+    if len(non_ascii) <= _MAX_REPLACED and all(map(_is_separator, non_ascii)):
+        # The non-ASCII characters all separate words, and so do spaces in their place: the text becomes ASCII,
+        # which one translate casefolds and rids of punctuation.
+        for ch in non_ascii:
+            normal = normal.replace(ch, " ")
+        return normal.translate(_ASCII_WORD_CHARS).split()
+    folded = normal.casefold()
+    separators = {ch for source in non_ascii for ch in source.casefold() if not ch.isascii() and not ch.isalnum()}
+    if len(separators) > _MAX_REPLACED:
+        return _SIMPLE_WORD.findall(folded)
+    spaced = folded.encode("utf-8", "surrogatepass").translate(_ASCII_SEPARATORS).decode("utf-8", "surrogatepass")
+    for ch in separators:
+        spaced = spaced.replace(ch, " ")
+    return spaced.split()
+
+
+def _is_separator(ch: str) -> bool:
+    """Neither the character nor its casefolded form has a letter or digit (U+0345 folds to a Greek letter)."""
+    folded = ch.casefold()
+    return not ch.isalnum() and bool(folded) and not any(part.isalnum() for part in folded)
+
+
+def _normalise(text: str) -> tuple[str, frozenset[str]]:
+    """:func:`strip_invisible` with the distinct non-ASCII characters of its result."""
     if text.isascii():
-        return False
-    # Marks and spaceless scripts all lie above U+02FF; collecting just those characters is fast.
-    return any(unicodedata.category(ch)[0] == "M" or _NO_SPACE.match(ch) for ch in set(_ABOVE_LATIN.findall(text)))
+        return text, frozenset()  # ASCII is already NFKC and has no format characters (control characters are not words).
+    normal = unicodedata.normalize("NFKC", text)
+    non_ascii = _non_ascii_in(normal)
+    invisible = _invisible_among(non_ascii)
+    if invisible:
+        return normal.translate(dict.fromkeys(map(ord, invisible))), non_ascii - invisible
+    return normal, non_ascii
 
 
-def _invisible_in(text: str) -> set[str]:
-    """The distinct invisible characters of a text (judged once per distinct character: fast on long texts)."""
-    return {ch for ch in set(text) if ord(ch) > 127 and (ch in _BLANK_LETTERS or unicodedata.category(ch) == "Cf")}
+def _non_ascii_in(text: str) -> frozenset[str]:
+    """The distinct non-ASCII characters of a text, sorted out by numpy from its code points when it is long (a set
+    of a long text outside Latin-1 costs far more: one new string per character)."""
+    if text.isascii():
+        return frozenset()
+    if len(text) < _SMALL_TEXT:
+        return frozenset(ch for ch in set(text) if not ch.isascii())
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    return frozenset(map(chr, np.unique(codes[codes > 127]).tolist()))
+
+
+def _invisible_among(chars: frozenset[str]) -> set[str]:
+    """The invisible ones of a text's distinct characters (judged once per character: fast on long texts)."""
+    return {ch for ch in chars if ch in _BLANK_LETTERS or unicodedata.category(ch) == "Cf"}
 
 
 def strip_invisible(text: str) -> str:
     """NFKC-normalise and drop invisible characters (zero-width spaces and joiners, bidi marks, blank fillers)."""
-    if text.isascii():
-        return text  # ASCII is already NFKC and has no format characters (control characters are not words).
-    normal = unicodedata.normalize("NFKC", text)
-    invisible = _invisible_in(normal)
-    return normal.translate(dict.fromkeys(map(ord, invisible))) if invisible else normal
+    return _normalise(text)[0]
 
 
 def words(text: str) -> list[str]:
     """Words are runs of letters or digits (casefolded); in scripts written without spaces each character is a word."""
-    return words_of_normalised(strip_invisible(text))
-
-
-def words_of_normalised(normal: str) -> list[str]:
-    """:func:`words` of a text :func:`strip_invisible` has already normalised (saves normalising twice)."""
-    folded = normal.casefold()
-    if not _needs_full_pattern(folded):
-        return _SIMPLE_WORD.findall(folded)
-    return _WORD.findall(folded)
-
-
-def is_no_space_word(word: str) -> bool:
-    """Whether this word is a single character of a script written without spaces."""
-    return bool(_NO_SPACE.match(word))
+    return normalise(text).words
 
 
 def normalised_hash(text: str) -> str:
@@ -126,7 +188,7 @@ def normalise_with_offsets(text: str) -> tuple[str, list[int]]:
     can be shown in the text the learner wrote."""
     if text.isascii():
         return text, list(range(len(text) + 1))
-    if unicodedata.is_normalized("NFKC", text) and not _invisible_in(text):
+    if unicodedata.is_normalized("NFKC", text) and not _invisible_among(_non_ascii_in(text)):
         return text, list(range(len(text) + 1))
     out: list[str] = []
     offsets: list[int] = []

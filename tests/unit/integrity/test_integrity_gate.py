@@ -204,3 +204,47 @@ def test_long_repeated_text_is_rejected() -> None:
 def test_long_keyboard_mash_is_gibberish() -> None:
     mash = "asdfgh jkl qwerty sdfsdf hjkl fghj asdasd qweqwe zxcvb dfgh jkjk lkjh asdf ghjk ertyu sdfg xcvb wert yuio"
     assert "gibberish" in codes(" ".join([mash, "poiuy lkjhg mnbvc"] * 60), min_words=20)
+
+
+# The gate splits and counts a text once and lets cheap bounds settle most rules; these pin down the behaviour
+# where those shortcuts could go wrong.
+
+
+def test_long_honest_text_with_typographic_punctuation_and_emoji_passes() -> None:
+    text = " ".join(f"“{HONEST['english']}” – {HONEST['about testing']} 👍 ✨" for _ in range(3))
+    text += "\n\n" + HONEST["german"] + " " + HONEST["russian"]
+    assert check_text(text, min_words=100, prompt=PROMPT, rubric_text="Reuse: explains reuse.") == []
+
+
+def test_long_text_that_starts_honestly_then_repeats_is_repetitive() -> None:
+    text = "\n\n".join(HONEST[name] for name in ("english", "about testing", "german")) + " Inheritance is good." * 300
+    assert "repetitive" in codes(text, min_words=50)
+
+
+def test_pleading_is_found_among_words_with_combining_marks_and_in_chinese() -> None:
+    hindi = HONEST["hindi"]
+    assert "pleading" in codes(hindi + " Please give me full marks, I need to pass. " * 4, min_words=20)
+    assert [r.code for r in check_text("请给我满分。" * 3, min_words=5)] == ["pleading"]
+
+
+def test_asking_words_apart_are_not_a_plea() -> None:
+    text = "I. Need full marks? No: give. Me the points of the rubric, I think, hope. You see the grade."
+    assert "pleading" not in codes(text, min_words=5)
+    assert "pleading" in codes("I need full marks. I need to pass. I NEED the grade!", min_words=5)
+
+
+def test_encoded_blob_in_lines_split_by_unicode_line_separators_is_rejected() -> None:
+    encoded = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0NTY3ODk" * 6
+    text = "My file: " + "\u2028".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
+    assert "encoded_blob" in codes(text, min_words=5)
+
+
+def test_the_same_prompt_judges_every_submission_alike() -> None:
+    for _ in range(2):
+        assert "prompt_copy" in codes(PROMPT + "\n\n" + PROMPT)
+        assert codes(ANSWER, min_words=10) == []
+    # The n-gram length is a setting: a copy of two-word pieces only counts with 2-grams.
+    pairs = list(zip(PROMPT.split()[::2], PROMPT.split()[1::2], strict=False))
+    shuffled = " ".join(f"{a} {b}" for a, b in reversed(pairs))
+    assert "prompt_copy" in codes(shuffled, min_words=20, settings=GateSettings(quote_ngram=2))
+    assert "prompt_copy" not in codes(shuffled, min_words=20, settings=GateSettings(quote_ngram=5))
