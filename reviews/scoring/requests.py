@@ -8,9 +8,11 @@ ones its last run counted, and enqueues the run itself.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
+import redis
 from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -19,6 +21,7 @@ from reviews.courses.models import Assignment
 from reviews.kernel.background import enqueue
 from reviews.kernel.db import utcnow
 
+logger = logging.getLogger(__name__)
 _local_marks: dict[str, float] = {}
 _local_lock = threading.Lock()
 
@@ -44,14 +47,18 @@ def first_in_window(key: str, seconds: float) -> bool:
             return True
     client = current_app.extensions.get("fairpeer.redis")
     if client is None:
-        import redis
-
-        client = current_app.extensions["fairpeer.redis"] = redis.Redis.from_url(redis_url)
+        client = current_app.extensions["fairpeer.redis"] = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
     name = f"fairpeer:debounce:{key}"
     pipe = client.pipeline(transaction=False)
     pipe.set(name, "1", nx=True, px=max(1, int(seconds * 1000)))
     pipe.pttl(name)
-    first, ttl_ms = pipe.execute()
+    try:
+        first, ttl_ms = pipe.execute()
+    except redis.RedisError:
+        # Redis is down: ask for the run anyway. The review still commits; if the broker (Redis too) cannot
+        # take the message, the sweep enqueues the run later.
+        logger.warning("debounce unavailable (Redis unreachable); requesting the recalibration without it")
+        return True
     if ttl_ms and ttl_ms > 0:
         with _local_lock:
             _local_marks[key] = now + ttl_ms / 1000
