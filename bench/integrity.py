@@ -1,35 +1,73 @@
-"""Integrity benchmark: how well copies are told from honest work, and how fast the junk gate is.
+"""Integrity benchmark: how well copies are told from honest work, and how fast the junk gate and the copy check are.
 
-    python bench/integrity.py --json [--data DIR] [--quick]
+    DATABASE_URL=postgresql://.../an_empty_database python bench/integrity.py --json [--data DIR] [--quick]
+        [--sizes 10000,100000] [--database-url URL] [--workers N] [--latency-only]
 
-Prints one JSON object as the last line of stdout:
+Prints one JSON object as the last line of stdout (progress goes to stderr):
 - ``short_answers``: the Clough and Stevenson (2011) corpus, each answer paired with its task's source text;
   PR-AUC (average precision) of "copied" (cut, light, heavy) against ``non``, and the recall of each copy
   category at the threshold that lets through at most 5% of the ``non`` answers as false positives.
 - ``irplag``: IR-Plag (Karnalim et al.), each Java file paired with its case's original; PR-AUC pooled over all
   pairs, and precision at 90% recall.
-- ``junk_gate_p95_ms``: the junk gate on a 5,000-word text.
-- ``latency_in_memory``: the submit-time check (fingerprint, candidates from the index, scoring) of one new
-  300-word submission against an in-memory index of synthetic Zipf-distributed submissions.
+- ``junk_gate_p95_ms``: the junk gate on a 5,000-word text (``junk_gate_p95_cpu_ms``: its CPU time).
+- ``latency``: per index size (``--sizes``, default 10,000 and 100,000), the submit-time check of one new
+  300-word submission in the storage production uses: ``reviews.integrity.services.check_submission`` itself, on
+  PostgreSQL, against an index of that many synthetic submissions of 300 words drawn by Zipf's law from a
+  20,000-word vocabulary. ``p50_ms`` and ``p95_ms`` over 200 checks (``p95_cpu_ms``: this process's CPU time),
+  each in its own transaction, rolled back so the index keeps its size; every other new submission carries a
+  150-word passage copied from a random indexed one. ``copied_recall`` is the share of those whose check opened a
+  case naming the copied submission (the bench fails unless it is 1.0: a broken check is not measured as a fast
+  one), ``honest_flagged`` the others that opened one. The figures are taken with the tables and indexes the check
+  reads in memory (a server's steady state: ``warm_seconds`` is the time to read them);
+  ``unwarmed_p50_ms``/``unwarmed_p95_ms`` are 200 more checks taken before, as the bulk load left the caches.
+  ``latency_ratio_p95``: p95 at the largest size over p95 at the smallest.
+- ``index_rate_per_s``: submissions indexed per second as the worker does it, ``check_submission`` and a commit
+  per submission, over 500 new submissions (half of them copies) at the largest index size (``index_rate``: the
+  details).
+- ``load_seconds``: time to grow the index to each size. The database gets one course and assignment, a learner
+  per submission, real ``submissions`` rows marked as checked and their fingerprints exactly as
+  ``check_submission`` stores them (``prepare``, minus the assignment's template hashes, as signed 64-bit
+  integers), computed once in ``--workers`` processes and written by COPY; for a load that at least doubles the
+  index, the postings table's keys are rebuilt afterwards with the definitions the migrations gave them; then
+  VACUUM ANALYZE, as autovacuum would.
+
+``latency`` needs PostgreSQL: give an empty database of the bench's own with ``--database-url`` (default:
+``DATABASE_URL``). The bench migrates it to head, refuses it if any table holds a row, and empties every table
+again when it is done; it never creates or drops a database. Without one, ``latency`` and ``index_rate_per_s`` are
+null, with a ``latency_note``, and ``latency_in_memory`` gives the same check against an in-memory index (not
+production storage; it is also given with ``--quick``).
 
 Each pair is scored as in production: the pair's texts are compared with the fingerprints common to their
 collection (a short-answer task's answers, an IR-Plag case's files) down-weighted.
-``--quick`` runs a small subset for the test suite's smoke test.
+``--quick`` runs a small subset for the test suite's smoke tests (index sizes 200 and 1,000, 20 checks each);
+``--latency-only`` skips the accuracy figures and the junk gate.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
+import hashlib
 import json
+import multiprocessing
+import os
 import random
 import sys
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import psycopg
+from psycopg import sql
+from sqlalchemy import literal, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -38,6 +76,8 @@ if str(ROOT) not in sys.path:
 from reviews.integrity.files import decode_text  # noqa: E402
 from reviews.integrity.fingerprints import CODE, PROSE  # noqa: E402
 from reviews.integrity.gate import check_text  # noqa: E402
+from reviews.integrity.index import to_signed  # noqa: E402
+from reviews.integrity.services import _excluded, check_submission, scope_of  # noqa: E402
 from reviews.integrity.similarity import (  # noqa: E402
     CommonWeighting,
     InMemoryIndex,
@@ -46,6 +86,11 @@ from reviews.integrity.similarity import (  # noqa: E402
     find_candidates,
     prepare,
 )
+from reviews.integrity.text import normalised_hash  # noqa: E402
+from reviews.kernel.db import make_engine, normalise_url, utcnow  # noqa: E402
+from reviews.kernel.migrate import upgrade  # noqa: E402
+from reviews.models import Assignment, Case, Course, Submission, User, metadata  # noqa: E402
+from reviews.submissions.models import ACTIVE, LEARNER_WORK  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 
@@ -264,26 +309,405 @@ def in_memory_latency(sizes: Sequence[int], queries: int) -> dict[str, dict[str,
     return out
 
 
-def run(data: Path, quick: bool) -> dict[str, object]:
-    short = load_short_answers(data)
-    irplag = load_irplag(data)
-    # All the answers, each once: about 20,000 words of real prose for the gate's timing.
-    answers = [p.suspect_text for p in short]
-    if quick:
-        short = [p for p in short if p.group in ("a", "b")]
-        irplag = [p for p in irplag if p.group in ("case-01", "case-05")]
-    started = time.perf_counter()
-    result: dict[str, object] = {
-        "short_answers": short_answers_report(short),
-        "irplag": irplag_report(irplag),
-        "junk_gate_p95_ms": round(junk_gate_latency(answers, 20 if quick else 200), 3),
-        # CPU time of this thread only: what the gate costs when the machine is shared and the wall clock is not.
-        "junk_gate_p95_cpu_ms": round(junk_gate_latency(answers, 20 if quick else 200, time.thread_time), 3),
-        "latency_in_memory": in_memory_latency([200] if quick else [10_000, 100_000], 10 if quick else 100),
-        "quick": quick,
+# ---------------------------------------------------------------- the submit-time check in production storage
+
+# The assignment every synthetic submission answers: its prompt, template and rubric are the template text whose
+# k-grams are excluded from the index and from scoring, as for any real assignment.
+BENCH_PROMPT = "Write about three hundred words in your own words on the topic of the week, and cite what you read."
+BENCH_TEMPLATE = "Topic: ____. What I read: ____. What I think and why: ____."
+BENCH_RUBRIC = {
+    "criteria": [
+        {"key": "argument", "title": "Argument", "description": "Is the position clear and supported?", "max_points": 4},
+        {"key": "sources", "title": "Sources", "description": "Are the readings used and cited?", "max_points": 4},
+    ]
+}
+WORDS_PER_SUBMISSION = 300
+COPIED_WORDS = 150
+LOAD_CHUNK = 1000  # submissions per bulk-load task
+
+_corpus: tuple[list[str], list[float]] | None = None
+
+
+def _vocabulary() -> tuple[list[str], list[float]]:
+    global _corpus
+    if _corpus is None:
+        _corpus = zipf_vocabulary()
+    return _corpus
+
+
+def bench_id(kind: str, i: int) -> str:
+    """A deterministic id shaped like the service's (22 URL-safe characters from 128 bits)."""
+    digest = hashlib.blake2b(f"fairpeer-bench:{kind}:{i}".encode(), digest_size=16).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def indexed_text(i: int) -> str:
+    """The i-th indexed submission: 300 words drawn by Zipf's law, recomputed from ``i`` (so nothing is kept)."""
+    vocabulary, cumulative = _vocabulary()
+    return synthetic_text(random.Random(f"indexed:{i}"), vocabulary, cumulative, WORDS_PER_SUBMISSION)
+
+
+def new_text(key: str, victim: int | None) -> str:
+    """A new 300-word submission; with a ``victim``, its second half is a 150-word passage copied from it."""
+    vocabulary, cumulative = _vocabulary()
+    rng = random.Random(f"new:{key}")
+    if victim is None:
+        return synthetic_text(rng, vocabulary, cumulative, WORDS_PER_SUBMISSION)
+    own = synthetic_text(rng, vocabulary, cumulative, WORDS_PER_SUBMISSION - COPIED_WORDS)
+    source = indexed_text(victim).split()
+    start = rng.randrange(len(source) - COPIED_WORDS + 1)
+    return own + " " + " ".join(source[start : start + COPIED_WORDS])
+
+
+def _copy_field(value: str) -> str:
+    """A value in COPY's text format."""
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+@dataclass(frozen=True)
+class LoadTask:
+    start: int
+    end: int
+    scope: str
+    assignment_id: str
+    excluded: frozenset[int]
+    first_created: datetime  # naive UTC, as stored
+
+
+def load_rows(task: LoadTask) -> tuple[str, str, str, str]:
+    """COPY text for indexed submissions ``start..end``: users, submissions, fingerprint_documents, fingerprints.
+
+    The fingerprints are exactly what :func:`check_submission` stores: the winnowed hashes of ``prepare`` minus the
+    assignment's template hashes, as signed 64-bit integers."""
+    users, submissions, documents, fingerprints = [], [], [], []
+    for i in range(task.start, task.end):
+        submission_id, author_id = bench_id("submission", i), bench_id("learner", i)
+        text = indexed_text(i)
+        created = (task.first_created + timedelta(milliseconds=i)).isoformat(sep=" ")
+        hashes = sorted({to_signed(h) for h in prepare(submission_id, text, PROSE).hashes - task.excluded})
+        users.append(f"{author_id}\t{created}\tlearner-{i}@bench.invalid\tLearner {i}\tf\n")
+        submissions.append(
+            "\t".join((submission_id, created, task.assignment_id, author_id, LEARNER_WORK, "1", ACTIVE, _copy_field(text),
+                       normalised_hash(text), "0", "0", "\\N", created, "\\N")) + "\n"
+        )
+        documents.append(f"{task.scope}\t{submission_id}\t{len(hashes)}\n")
+        fingerprints.extend(f"{task.scope}\t{h}\t{submission_id}\n" for h in hashes)
+    return "".join(users), "".join(submissions), "".join(documents), "".join(fingerprints)
+
+
+COPY_USERS = "COPY users (id, created_at, email, name, is_admin) FROM STDIN"
+COPY_SUBMISSIONS = (
+    "COPY submissions (id, created_at, assignment_id, author_id, kind, attempt, status, text, content_hash, review_load, "
+    "reviews_done, reviews_target, similarity_checked_at, cancelled_reason) FROM STDIN"
+)
+COPY_DOCUMENTS = "COPY fingerprint_documents (scope, submission_id, fingerprints) FROM STDIN"
+COPY_FINGERPRINTS = "COPY fingerprints (scope, hash, submission_id) FROM STDIN"
+
+
+def _psycopg_url(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class ProductionBench:
+    """A PostgreSQL database migrated to head, holding one course with one assignment, filled with synthetic
+    indexed submissions by bulk COPY, and checked through :func:`check_submission` itself."""
+
+    def __init__(self, url: str, workers: int, log: Callable[[str], None]) -> None:
+        self.url, self.workers, self.log = url, workers, log
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self.indexed = 0
+        self.query_users: list[str] = []
+
+    # -- setup and teardown
+
+    def migrate(self) -> None:
+        """Migrate the database to head, and make sure it holds nothing: the bench empties it when it is done."""
+        upgrade(normalise_url(self.url))
+        with self.sessions() as session:
+            for table in metadata.sorted_tables:
+                if session.execute(select(literal(1)).select_from(table).limit(1)).first() is not None:
+                    raise SystemExit(
+                        f"{make_url(self.url).database}: the database already holds {table.name}; the integrity bench fills an "
+                        "empty database of its own (create one, pass it with --database-url, drop it afterwards)."
+                    )
+
+    def setup(self, query_users: int) -> None:
+        """The course, its assignment, and the learners whose new submissions are checked."""
+        with self.sessions() as session:
+            course = Course(title="Integrity bench", slug="integrity-bench")
+            session.add(course)
+            session.flush()
+            assignment = Assignment(course_id=course.id, title="Essay", prompt=BENCH_PROMPT, template=BENCH_TEMPLATE, rubric=BENCH_RUBRIC,
+                                    min_words=50)
+            session.add(assignment)
+            session.flush()
+            self.query_users = [bench_id("query-learner", j) for j in range(query_users)]
+            session.add_all(User(id=uid, email=f"query-{j}@bench.invalid", name=f"Query learner {j}") for j, uid in enumerate(self.query_users))
+            session.commit()
+            self.assignment_id, self.course_id = assignment.id, course.id
+            self.scope = scope_of(assignment)
+            self.excluded = _excluded(assignment)
+        # Indexed work is older than anything checked by the bench.
+        self.first_created = (utcnow() - timedelta(days=30)).replace(tzinfo=None)
+
+    def clean(self) -> None:
+        """Empty the database again: every table of the schema was empty when the bench started."""
+        self.engine.dispose()
+        with psycopg.connect(_psycopg_url(self.url), autocommit=True) as conn:
+            conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(sql.Identifier(t.name) for t in metadata.sorted_tables)))
+
+    # -- the bulk load
+
+    def grow_to(self, size: int) -> float:
+        """Load indexed submissions up to ``size`` (COPY, fingerprints computed once in ``workers`` processes), then
+        VACUUM ANALYZE as autovacuum would. Returns the seconds it took."""
+        if size <= self.indexed:
+            return 0.0
+        started = time.perf_counter()
+        tasks = [
+            LoadTask(start, min(start + LOAD_CHUNK, size), self.scope, self.assignment_id, self.excluded, self.first_created)
+            for start in range(self.indexed, size, LOAD_CHUNK)
+        ]
+        with psycopg.connect(_psycopg_url(self.url)) as conn:
+            conn.execute("SET maintenance_work_mem = '512MB'")
+            # The postings table's indexes and foreign key are rebuilt after the load, with the very definitions the
+            # migrations gave them (one sort instead of millions of random inserts and foreign-key lookups).
+            dropped = self._drop_fingerprint_constraints(conn) if size >= 2 * self.indexed else []
+            conn.commit()
+            try:
+                with ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+                    for done, (users, submissions, documents, fingerprints) in enumerate(pool.map(load_rows, tasks), 1):
+                        with conn.cursor() as cur:
+                            for statement, data in ((COPY_USERS, users), (COPY_SUBMISSIONS, submissions), (COPY_DOCUMENTS, documents),
+                                                    (COPY_FINGERPRINTS, fingerprints)):
+                                with cur.copy(statement) as copy:
+                                    copy.write(data)
+                        conn.commit()
+                        if done % 10 == 0:
+                            self.log(f"loaded {tasks[done - 1].end} submissions ({time.perf_counter() - started:.0f}s)")
+            finally:
+                conn.rollback()
+                for statement in dropped:
+                    self.log(statement.split(" (")[0])
+                    conn.execute(statement)
+                conn.commit()
+            conn.autocommit = True
+            conn.execute("VACUUM (ANALYZE) users, submissions, fingerprint_documents, fingerprints")
+        self.indexed = size
+        seconds = time.perf_counter() - started
+        self.log(f"index holds {size} submissions ({seconds:.0f}s)")
+        return seconds
+
+    @staticmethod
+    def _drop_fingerprint_constraints(conn: psycopg.Connection[Any]) -> list[str]:
+        """Drop the fingerprints table's indexes and constraints; return the statements that restore them."""
+        constraints = conn.execute(
+            "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'fingerprints'::regclass ORDER BY contype DESC"
+        ).fetchall()  # p(rimary) before f(oreign)
+        indexes = conn.execute(
+            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+            "WHERE x.indrelid = 'fingerprints'::regclass AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)"
+        ).fetchall()
+        restore = [f'ALTER TABLE fingerprints ADD CONSTRAINT "{name}" {definition}' for name, _, definition in constraints]
+        restore += [definition for _, definition in indexes]
+        for name, _ in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
+        for name, _, _ in reversed(constraints):
+            conn.execute(f'ALTER TABLE fingerprints DROP CONSTRAINT "{name}"')
+        return restore
+
+    # -- the checks
+
+    def _new_submission(self, session: Session, key: str, author_id: str, victim: int | None) -> str:
+        text = new_text(key, victim)
+        submission = Submission(assignment_id=self.assignment_id, author_id=author_id, kind=LEARNER_WORK, attempt=1, status=ACTIVE,
+                                text=text, content_hash=normalised_hash(text), created_at=utcnow())
+        session.add(submission)
+        session.flush()
+        submission_id = submission.id
+        session.expunge_all()  # the check loads it from the database, as a worker does
+        return submission_id
+
+    def warm(self) -> float:
+        """Read what the check reads (the postings' primary key, the documents' key, the submissions) into memory,
+        as a server keeps its working set; returns the seconds it took. Some machines drop file pages soon after
+        they are written (this one's virtual machine reclaims idle page cache), so a bulk load leaves them cold."""
+        started = time.perf_counter()
+        with psycopg.connect(_psycopg_url(self.url), autocommit=True) as conn:
+            conn.execute("SET enable_seqscan = off")
+            conn.execute("SET enable_bitmapscan = off")
+            # hash >= the smallest BIGINT: only the primary key serves it, read whole by an index-only scan.
+            conn.execute("SELECT count(*) FROM fingerprints WHERE scope = %s AND hash >= %s", (self.scope, -(1 << 63)))
+            conn.execute("SELECT count(*) FROM fingerprint_documents WHERE scope = %s", (self.scope,))
+            conn.execute("SELECT count(*) FROM submissions WHERE id >= ''")
+            conn.execute("SET enable_seqscan = on")
+            conn.execute("SELECT sum(length(text)) FROM submissions")
+        return time.perf_counter() - started
+
+    def _checks(self, queries: int, key: str, warmup: int) -> tuple[list[float], list[float], int, int, int]:
+        """``check_submission`` of ``queries`` new submissions, each in its own transaction rolled back afterwards
+        (the index keeps its size); every other one carries a 150-word passage copied from an indexed one.
+        Returns wall and CPU milliseconds, and how many copies were found, of how many, and honest ones flagged."""
+        rng = random.Random(f"queries:{key}:{self.indexed}")
+        timings, cpu, found, copied, honest_flagged = [], [], 0, 0, 0
+        for q in range(warmup + queries):
+            victim = rng.randrange(self.indexed) if q % 2 else None
+            with self.sessions() as session:
+                submission_id = self._new_submission(session, f"{key}:{self.indexed}:{q}", self.query_users[q % len(self.query_users)], victim)
+                started, started_cpu = time.perf_counter(), time.thread_time()
+                opened = check_submission(session, submission_id)
+                session.flush()  # what the worker's commit writes
+                elapsed, elapsed_cpu = time.perf_counter() - started, time.thread_time() - started_cpu
+                if victim is not None and opened:
+                    # The case names the copied submission.
+                    earlier = session.scalars(select(Case.subject_ids).where(Case.submission_id == submission_id)).all()
+                    opened = int(any(ids[0] == bench_id("submission", victim) for ids in earlier))
+                session.rollback()
+            if q < warmup:
+                continue
+            timings.append(elapsed * 1000)
+            cpu.append(elapsed_cpu * 1000)
+            if victim is not None:
+                copied += 1
+                found += opened > 0
+            else:
+                honest_flagged += opened > 0
+        return timings, cpu, found, copied, honest_flagged
+
+    def latency(self, queries: int) -> dict[str, float | int | None]:
+        """p50 and p95 of the check with the working set in memory (after :meth:`warm`), and before, as the bulk
+        load left it (``unwarmed_*``); the recall of the copies over both."""
+        cold, _, cold_found, cold_copied, cold_flagged = self._checks(queries, "unwarmed", warmup=2)
+        warm_seconds = self.warm()
+        timings, cpu, found, copied, honest_flagged = self._checks(queries, "warm", warmup=5)
+        found, copied, honest_flagged = found + cold_found, copied + cold_copied, honest_flagged + cold_flagged
+
+        def ms(values: list[float], q: int) -> float:
+            return round(float(np.percentile(values, q)), 3)
+
+        return {
+            "p50_ms": ms(timings, 50),
+            "p95_ms": ms(timings, 95),
+            "p95_cpu_ms": ms(cpu, 95),
+            "unwarmed_p50_ms": ms(cold, 50),
+            "unwarmed_p95_ms": ms(cold, 95),
+            "warm_seconds": round(warm_seconds, 1),
+            "checks": 2 * queries,
+            "copied": copied,
+            "copied_recall": round(found / copied, 4) if copied else None,
+            "honest_flagged": honest_flagged,
+        }
+
+    def index_rate(self, count: int) -> dict[str, float | int]:
+        """Submissions indexed per second as the worker does it: ``check_submission`` and a commit, one
+        transaction per submission (half of them copies, which open a case)."""
+        rng = random.Random(f"index-rate:{self.indexed}")
+        ids = []
+        with self.sessions() as session:
+            authors = [User(id=bench_id("rate-learner", j), email=f"rate-{j}@bench.invalid", name=f"Rate learner {j}") for j in range(count)]
+            session.add_all(authors)
+            session.flush()
+            for j, author in enumerate(authors):
+                ids.append(self._new_submission(session, f"rate:{j}", author.id, rng.randrange(self.indexed) if j % 2 else None))
+            session.commit()
+        opened = 0
+        started = time.perf_counter()
+        for submission_id in ids:
+            with self.sessions() as session:
+                opened += check_submission(session, submission_id) > 0
+                session.commit()
+        seconds = time.perf_counter() - started
+        self.indexed += count
+        return {"submissions": count, "seconds": round(seconds, 2), "cases_opened": opened}
+
+
+def production_latency(url: str, sizes: Sequence[int], queries: int, index_runs: int, workers: int) -> dict[str, object]:
+    """The ``latency`` and ``index_rate_per_s`` figures, in PostgreSQL."""
+
+    def log(message: str) -> None:
+        print(f"[integrity bench] {message}", file=sys.stderr, flush=True)
+
+    bench = ProductionBench(url, workers, log)
+    bench.migrate()
+    with psycopg.connect(_psycopg_url(url)) as conn:
+        server_version = conn.execute("SHOW server_version").fetchone()[0].split()[0]  # type: ignore[index]
+    try:
+        bench.setup(query_users=queries + 10)
+        latency: dict[str, object] = {}
+        load: dict[str, float] = {}
+        for size in sorted(sizes):
+            load[str(size)] = round(bench.grow_to(size), 1)
+            latency[str(size)] = bench.latency(queries)
+            log(f"{size}: {latency[str(size)]}")
+        rate = bench.index_rate(index_runs)
+        log(f"index rate: {rate}")
+    finally:
+        bench.clean()
+    ordered = sorted(sizes)
+    p95 = [latency[str(s)]["p95_ms"] for s in ordered]  # type: ignore[index]
+    return {
+        "latency": latency,
+        "latency_ratio_p95": round(p95[-1] / p95[0], 3) if len(p95) > 1 and p95[0] else None,
+        "index_rate_per_s": round(rate["submissions"] / rate["seconds"], 1) if rate["seconds"] else None,
+        "index_rate": {**rate, "index_size": ordered[-1]},
+        "load_seconds": load,
+        "latency_storage": f"PostgreSQL {server_version}",
     }
+
+
+def is_postgres(url: str | None) -> bool:
+    return bool(url) and make_url(url).get_backend_name() == "postgresql"  # type: ignore[arg-type]
+
+
+def run(
+    data: Path,
+    quick: bool,
+    *,
+    sizes: Sequence[int] | None = None,
+    database_url: str | None = None,
+    workers: int = 2,
+    accuracy: bool = True,
+) -> dict[str, object]:
+    started = time.perf_counter()
+    result: dict[str, object] = {}
+    if accuracy:
+        short = load_short_answers(data)
+        irplag = load_irplag(data)
+        # All the answers, each once: about 20,000 words of real prose for the gate's timing.
+        answers = [p.suspect_text for p in short]
+        if quick:
+            short = [p for p in short if p.group in ("a", "b")]
+            irplag = [p for p in irplag if p.group in ("case-01", "case-05")]
+        result.update({
+            "short_answers": short_answers_report(short),
+            "irplag": irplag_report(irplag),
+            "junk_gate_p95_ms": round(junk_gate_latency(answers, 20 if quick else 200), 3),
+            # CPU time of this thread only: what the gate costs when the machine is shared and the wall clock is not.
+            "junk_gate_p95_cpu_ms": round(junk_gate_latency(answers, 20 if quick else 200, time.thread_time), 3),
+        })
+    sizes = list(sizes or ([200, 1000] if quick else [10_000, 100_000]))
+    if is_postgres(database_url):
+        assert database_url is not None
+        result.update(production_latency(database_url, sizes, 20 if quick else 200, 50 if quick else 500, workers))
+    else:
+        result.update({
+            "latency": None,
+            "latency_note": "latency and index_rate_per_s are measured in the storage production uses: give a PostgreSQL "
+            "database with --database-url or DATABASE_URL. latency_in_memory is an in-memory index, not production storage.",
+            "index_rate_per_s": None,
+        })
+    if quick or not is_postgres(database_url):
+        result["latency_in_memory"] = in_memory_latency(sizes[:1] if quick else sizes, 10 if quick else 100)
+    result["quick"] = quick
     result["seconds"] = round(time.perf_counter() - started, 1)
     return result
+
+
+def copies_missed(result: dict[str, object]) -> list[str]:
+    """The index sizes at which a copied passage went unflagged: the check would then be measured broken."""
+    latency = result.get("latency") or {}
+    return [size for size, figures in latency.items() if figures["copied_recall"] != 1.0]  # type: ignore[union-attr,index]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -291,10 +715,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the JSON object (the only output)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder holding the data sets (default: ../shared/data)")
     parser.add_argument("--quick", action="store_true", help="a small subset, for the smoke test")
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
+                        help="an empty PostgreSQL database of the bench's own for latency (default: $DATABASE_URL)")
+    parser.add_argument("--sizes", type=_sizes, default=None, help="index sizes, comma-separated (default: 10000,100000; --quick: 200,1000)")
+    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes computing fingerprints for the bulk load")
+    parser.add_argument("--latency-only", action="store_true", help="skip the accuracy figures and the junk gate")
     args = parser.parse_args(argv)
-    result = run(args.data, args.quick)
+    result = run(args.data, args.quick, sizes=args.sizes, database_url=args.database_url, workers=max(1, args.workers),
+                 accuracy=not args.latency_only)
     print(json.dumps(result, sort_keys=False))
+    missed = copies_missed(result)
+    if missed:
+        print(f"copied passages went unflagged at index sizes {', '.join(missed)}: the check is broken", file=sys.stderr)
+        return 1
     return 0
+
+
+def _sizes(value: str) -> list[int]:
+    sizes = sorted({int(part) for part in value.split(",") if part.strip()})
+    if not sizes or sizes[0] < 1:
+        raise argparse.ArgumentTypeError("give positive index sizes, e.g. 10000,100000")
+    return sizes
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ cases with the matched spans and the provenance (was the later author shown the 
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select
@@ -21,7 +22,9 @@ from reviews.integrity.similarity import (
     compare,
     find_candidates,
     prepare,
+    rank_candidates,
     template_hashes,
+    weights_from_frequencies,
 )
 from reviews.kernel.db import utcnow
 from reviews.moderation.services import open_case
@@ -50,6 +53,22 @@ def full_text(session: Session, submission: Submission) -> str:
     return "\n".join([submission.text, *(t for t in extracted if t)])
 
 
+def with_full_texts(session: Session, *criteria: Any) -> dict[str, tuple[Submission, str]]:
+    """The submissions matching ``criteria``, each with its :func:`full_text`, read in one query."""
+    rows = session.execute(
+        select(Submission, StoredFile.extracted_text)
+        .outerjoin(StoredFile, StoredFile.submission_id == Submission.id)
+        .where(*criteria)
+        .order_by(StoredFile.created_at, StoredFile.id)
+    )
+    found: dict[str, tuple[Submission, list[str]]] = {}
+    for submission, extracted in rows:
+        texts = found.setdefault(submission.id, (submission, []))[1]
+        if extracted:
+            texts.append(extracted)
+    return {key: (submission, "\n".join([submission.text, *texts])) for key, (submission, texts) in found.items()}
+
+
 def provenance(session: Session, viewer_id: str, submission_id: str, before: Any) -> dict[str, Any]:
     """Whether the viewer had been shown that submission before ``before``, and when first."""
     shown = session.scalar(
@@ -63,7 +82,13 @@ def provenance(session: Session, viewer_id: str, submission_id: str, before: Any
 
 def _excluded(assignment: Assignment) -> frozenset[int]:
     rubric = " ".join(f"{c['title']} {c.get('description', '')}" for c in assignment.criteria)
-    return template_hashes([assignment.prompt, assignment.template, rubric], PROSE)
+    return _template_hashes((assignment.prompt, assignment.template, rubric))
+
+
+@lru_cache(maxsize=256)
+def _template_hashes(texts: tuple[str | None, ...]) -> frozenset[int]:
+    """Kept per text: every check of an assignment's submissions excludes the same template."""
+    return template_hashes(texts, PROSE)
 
 
 def _evidence(session: Session, earlier: Submission, later: Submission, match: Match, method: str) -> dict[str, Any]:
@@ -98,11 +123,13 @@ def check_submission(session: Session, submission_id: str, threshold: float = 0.
     """Compare a new submission with every earlier one by other learners (exact copies by hash, near copies
     through the fingerprint index), open a ``similarity`` case per match at or above ``threshold``, and index
     it. Idempotent: a checked submission is stamped, and cases are keyed by the pair."""
-    submission = session.get(Submission, submission_id)
-    if submission is None or submission.similarity_checked_at is not None or submission.kind != LEARNER_WORK:
+    loaded = with_full_texts(session, Submission.id == submission_id).get(submission_id)
+    if loaded is None:
+        return 0
+    submission, text = loaded
+    if submission.similarity_checked_at is not None or submission.kind != LEARNER_WORK:
         return 0
     assignment = session.get_one(Assignment, submission.assignment_id)
-    text = full_text(session, submission)
     document = prepare(submission.id, text, PROSE)
     excluded = _excluded(assignment)
     index = SqlFingerprintIndex(session, scope_of(assignment))
@@ -123,19 +150,23 @@ def check_submission(session: Session, submission_id: str, threshold: float = 0.
     for earlier in exact:
         found[earlier.id] = (earlier, compare(prepare(earlier.id, full_text(session, earlier), PROSE), document, excluded=excluded), "exact")
 
-    candidates = find_candidates(index, document, excluded=excluded, limit=MAX_CANDIDATES)
+    # One lookup serves both the candidates (postings of the uncommon fingerprints) and the weights of the common
+    # ones: what find_candidates and common_weights would find, in one query on PostgreSQL.
+    weighting = CommonWeighting()
+    lookup = index.lookup(document.hashes, weighting, excluded=excluded)
+    candidates = rank_candidates(lookup.postings, document.id, limit=MAX_CANDIDATES)
     if candidates:
         others = {
-            s.id: s
-            for s in session.scalars(select(Submission).where(Submission.id.in_([c.doc_id for c in candidates])))
+            key: (s, earlier_text)
+            for key, (s, earlier_text) in with_full_texts(session, Submission.id.in_([c.doc_id for c in candidates])).items()
             if s.author_id != submission.author_id and s.kind == LEARNER_WORK and s.created_at <= submission.created_at
         }
-        weights = common_weights(index, document.hashes, CommonWeighting())
+        weights = weights_from_frequencies(lookup.frequencies, lookup.documents, weighting)
         for candidate in candidates:
-            earlier = others.get(candidate.doc_id)
-            if earlier is None or earlier.id in found:
+            if candidate.doc_id not in others or candidate.doc_id in found:
                 continue
-            match = compare(prepare(earlier.id, full_text(session, earlier), PROSE), document, excluded=excluded, weights=weights)
+            earlier, earlier_text = others[candidate.doc_id]
+            match = compare(prepare(earlier.id, earlier_text, PROSE), document, excluded=excluded, weights=weights)
             if match.score >= threshold:
                 found[earlier.id] = (earlier, match, match.method)
 

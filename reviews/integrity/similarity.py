@@ -22,6 +22,7 @@ from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -31,10 +32,10 @@ from reviews.integrity.fingerprints import (
     Fingerprint,
     WinnowSettings,
     code_notes,
-    fingerprints_of,
     kgram_hashes,
     settings_for,
     tokens_for,
+    winnow,
 )
 from reviews.integrity.text import Token
 
@@ -48,9 +49,14 @@ class Document:
     text: str
     tokens: list[Token]
     kgrams: list[int]
-    fingerprints: list[Fingerprint]
     settings: WinnowSettings
     notes: frozenset[int] = frozenset()  # code only: hashes of the words of its string literals and comments
+
+    @cached_property
+    def fingerprints(self) -> list[Fingerprint]:
+        """The winnowed k-grams (``fingerprints_of`` the tokens), selected when first asked for: a document that is
+        only compared, as a candidate is, never needs them."""
+        return _winnowed(self.tokens, self.kgrams, self.settings)
 
     @property
     def hashes(self) -> frozenset[int]:
@@ -73,10 +79,16 @@ def prepare(doc_id: str, text: str, kind: str = PROSE, *, language: str = "", se
         text=text,
         tokens=tokens,
         kgrams=kgram_hashes(tokens, settings.k),
-        fingerprints=fingerprints_of(tokens, settings),
         settings=settings,
         notes=code_notes(text, language=language) if kind == CODE else frozenset(),
     )
+
+
+def _winnowed(tokens: Sequence[Token], kgrams: list[int], settings: WinnowSettings) -> list[Fingerprint]:
+    """``fingerprints_of(tokens, settings)``, winnowed from the k-gram hashes already computed: hashing the k-grams
+    again was a third of the cost of preparing a text."""
+    last = len(tokens) - 1
+    return [Fingerprint(kgrams[i], i, tokens[i].start, tokens[min(i + settings.k - 1, last)].end) for i in winnow(kgrams, settings.window)]
 
 
 def template_hashes(texts: Iterable[str | None], kind: str = PROSE, *, language: str = "") -> frozenset[int]:
@@ -110,6 +122,10 @@ class CommonWeighting:
         if df <= limit:
             return 1.0
         return max(math.log((n + 1) / df), 0.0) / math.log((n + 1) / limit)
+
+    def candidate_limit(self, n: int) -> int:
+        """Fingerprints held by more of the ``n`` documents than this are too common to look candidates up with."""
+        return int(max(self.floor, self.share * max(n, 1)))
 
 
 @dataclass(frozen=True)
@@ -199,9 +215,13 @@ def _compare_by_kgrams(a: Document, b: Document, *, excluded: frozenset[int], we
     if not set_a or not set_b:
         return Match(0.0, 0.0, 0.0)
     shared = set_a & set_b
-    matched = sum(_weight(weights, h) for h in shared)
-    total_a = sum(_weight(weights, h) for h in set_a)
-    total_b = sum(_weight(weights, h) for h in set_b)
+    if not weights or (weights.keys().isdisjoint(set_a) and weights.keys().isdisjoint(set_b)):
+        # Every k-gram weighs 1 (the usual case): the sums are the counts, exactly.
+        matched, total_a, total_b = float(len(shared)), float(len(set_a)), float(len(set_b))
+    else:
+        matched = sum(_weight(weights, h) for h in shared)
+        total_a = sum(_weight(weights, h) for h in set_a)
+        total_b = sum(_weight(weights, h) for h in set_b)
     containment_a = matched / total_a if total_a else 0.0
     containment_b = matched / total_b if total_b else 0.0
     return Match(max(containment_a, containment_b), containment_a, containment_b, _kgram_spans(a, b, shared))
@@ -396,10 +416,15 @@ class InMemoryIndex(FingerprintIndex):
 
 def common_weights(index: FingerprintIndex, hashes: Iterable[int], weighting: CommonWeighting | None = None) -> dict[int, float]:
     """Weights below 1 for the given hashes that are common in the indexed collection."""
-    weighting = weighting or CommonWeighting()
     n = index.document_count()
+    return weights_from_frequencies(index.document_frequency(hashes), n, weighting)
+
+
+def weights_from_frequencies(frequencies: Mapping[int, int], n: int, weighting: CommonWeighting | None = None) -> dict[int, float]:
+    """Weights below 1 for the hashes held by ``frequencies[h]`` of the ``n`` documents of a collection."""
+    weighting = weighting or CommonWeighting()
     out: dict[int, float] = {}
-    for h, df in index.document_frequency(hashes).items():
+    for h, df in frequencies.items():
         w = weighting.weight(df, n)
         if w < 1.0:
             out[h] = w
@@ -427,14 +452,19 @@ def find_candidates(
     shares only boilerplate scores low anyway, and their long posting lists are what makes lookups slow."""
     weighting = weighting or CommonWeighting()
     hashes = [h for h in document.hashes if h not in excluded]
-    n = max(index.document_count(), 1)
-    limit_df = int(max(weighting.floor, weighting.share * n))
+    limit_df = weighting.candidate_limit(index.document_count())
+    return rank_candidates(index.postings(hashes, max_documents=limit_df), document.id, min_shared=min_shared, limit=limit)
+
+
+def rank_candidates(postings: Mapping[int, Iterable[str]], doc_id: str, *, min_shared: float = 1.0, limit: int = 50) -> list[Candidate]:
+    """The documents of ``postings`` (a hash's holders, per hash) by the number of hashes they share, most first
+    (ties in the order the postings list them), ``doc_id`` itself skipped."""
     shared: Counter[str] = Counter()
-    for holders in index.postings(hashes, max_documents=limit_df).values():
-        for doc_id in holders:
-            if doc_id != document.id:
-                shared[doc_id] += 1
-    return [Candidate(doc_id, count) for doc_id, count in shared.most_common(limit) if count >= min_shared]
+    for holders in postings.values():
+        for holder in holders:
+            if holder != doc_id:
+                shared[holder] += 1
+    return [Candidate(holder, count) for holder, count in shared.most_common(limit) if count >= min_shared]
 
 
 @dataclass(frozen=True)
