@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Update, and_, bindparam, exists, func, insert, literal_column, select, update
+from sqlalchemy import JSON, Update, and_, bindparam, exists, func, insert, literal_column, select, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -166,8 +166,26 @@ _PICK_SAMPLE = _pick_statement(STAFF_SAMPLE, over_review=False)
 _PICK_NEEDED = _pick_statement(LEARNER_WORK, over_review=False)
 _PICK_OVER_REVIEW = _pick_statement(LEARNER_WORK, over_review=True)
 
-_INSERT_CLAIM = insert(ReviewClaim.__table__)
-_INSERT_EXPOSURE = insert(Exposure.__table__)
+def _when(name: str) -> Any:
+    return bindparam(name, type_=UTCDateTime())
+
+
+# A new claim and its exposure. Parameters: claim, at, assignment, item, reviewer, expires, exposure.
+_INSERT_CLAIM = insert(ReviewClaim.__table__).values(
+    id=bindparam("claim"), created_at=_when("at"), assignment_id=bindparam("assignment"), submission_id=bindparam("item"),
+    reviewer_id=bindparam("reviewer"), status=LIVE, expires_at=_when("expires"), completed_at=None,
+)
+_INSERT_EXPOSURE = insert(Exposure.__table__).values(
+    id=bindparam("exposure"), created_at=_when("at"), submission_id=bindparam("item"), viewer_id=bindparam("reviewer"),
+    claim_id=bindparam("claim"),
+)
+# On PostgreSQL both in one round trip (a data-modifying WITH; the foreign key is checked at the statement's end).
+_INSERT_CLAIM_WITH_EXPOSURE = _INSERT_EXPOSURE.add_cte(_INSERT_CLAIM.cte("new_claim"))
+
+
+def _in_one_statement(session: Session) -> bool:
+    """Several writes in one statement (WITH ... INSERT/UPDATE) where the database allows it: PostgreSQL."""
+    return session.get_bind().dialect.name == "postgresql"
 
 # One round trip for both questions asked of every claim: a live claim to return, and work of one's own.
 _LIVE_AND_OWN = select(
@@ -255,14 +273,18 @@ def claim_next_review(
     if row is None:
         raise ApiError(404, "nothing_to_review", "There is nothing for you to review right now. Try again later.")
     item_id, text, has_files = row
-    claim = {
-        "id": new_id(), "created_at": now, "assignment_id": assignment.id, "submission_id": item_id, "reviewer_id": reviewer.id,
-        "status": LIVE, "expires_at": now + timedelta(minutes=lease_minutes), "completed_at": None,
-    }
+    expires = now + timedelta(minutes=lease_minutes)
+    params = {"claim": new_id(), "at": now, "assignment": assignment.id, "item": item_id, "reviewer": reviewer.id, "expires": expires, "exposure": new_id()}
     # Plain inserts, not the unit of work: two rows nothing else in this request touches.
-    session.execute(_INSERT_CLAIM, claim)
-    session.execute(_INSERT_EXPOSURE, {"id": new_id(), "created_at": now, "submission_id": item_id, "viewer_id": reviewer.id, "claim_id": claim["id"]})
-    return ClaimOutcome(ReviewClaim(**claim), item_id, text, True, bool(has_files))
+    if _in_one_statement(session):
+        session.execute(_INSERT_CLAIM_WITH_EXPOSURE, params)
+    else:
+        session.execute(_INSERT_CLAIM, params)
+        session.execute(_INSERT_EXPOSURE, params)
+    claim = ReviewClaim(
+        id=params["claim"], created_at=now, assignment_id=assignment.id, submission_id=item_id, reviewer_id=reviewer.id, status=LIVE, expires_at=expires
+    )
+    return ClaimOutcome(claim, item_id, text, True, bool(has_files))
 
 
 def validate_review(assignment: Assignment, body: dict[str, Any]) -> tuple[dict[str, float], dict[str, str], str]:
@@ -289,16 +311,24 @@ _CLAIM_FOR_REVIEW = (
 )
 
 
-_INSERT_REVIEW = insert(Review.__table__)
+# A review, its claim completed and its item counted. Parameters: review, at, claim, item, reviewer, scores,
+# comments, overall, load.
+_INSERT_REVIEW = insert(Review.__table__).values(
+    id=bindparam("review"), created_at=_when("at"), claim_id=bindparam("claim"), assignment_id=bindparam("assignment"),
+    submission_id=bindparam("item"), reviewer_id=bindparam("reviewer"), scores=bindparam("scores", type_=JSON()),
+    comments=bindparam("comments", type_=JSON()), overall_comment=bindparam("overall"), discounted=False, weight=None,
+)
 _COMPLETE_CLAIM = (
-    update(ReviewClaim.__table__).where(ReviewClaim.__table__.c.id == bindparam("claim")).values(status=COMPLETED, completed_at=bindparam("completed"))
+    update(ReviewClaim.__table__).where(ReviewClaim.__table__.c.id == bindparam("claim")).values(status=COMPLETED, completed_at=_when("at"))
 )
 # The load is set, not incremented: it was read under the row lock claim_for_review took.
 _COUNT_REVIEW = (
     update(Submission.__table__)
-    .where(Submission.__table__.c.id == bindparam("submission"))
+    .where(Submission.__table__.c.id == bindparam("item"))
     .values(review_load=bindparam("load"), reviews_done=Submission.__table__.c.reviews_done + 1)
 )
+_REVIEW_WRITES = (_INSERT_REVIEW, _COMPLETE_CLAIM, _COUNT_REVIEW)
+_REVIEW_IN_ONE_STATEMENT = _INSERT_REVIEW.add_cte(_COMPLETE_CLAIM.cte("completed_claim")).add_cte(_COUNT_REVIEW.cte("counted_item"))
 
 
 def claim_for_review(session: Session, claim_id: str, reviewer_id: str) -> tuple[ReviewClaim, Assignment, Submission]:
@@ -332,20 +362,21 @@ def submit_review(
         if not still_needed:
             raise ApiError(409, "claim_expired", "Your claim on this item expired and it no longer needs your review. Claim a new item.")
         load += 1
-    review = {
-        "id": new_id(), "created_at": now, "claim_id": claim.id, "assignment_id": assignment.id, "submission_id": submission.id,
-        "reviewer_id": claim.reviewer_id, "scores": scores, "comments": comments, "overall_comment": overall, "discounted": False,
-        "weight": None,
+    params = {
+        "review": new_id(), "at": now, "claim": claim.id, "assignment": assignment.id, "item": submission.id, "reviewer": claim.reviewer_id,
+        "scores": scores, "comments": comments, "overall": overall, "load": load,
     }
     # Plain statements, not the unit of work (this is the busiest write); the locked objects are kept in step.
-    session.execute(_INSERT_REVIEW, review)
-    session.execute(_COMPLETE_CLAIM, {"claim": claim.id, "completed": now})
-    session.execute(_COUNT_REVIEW, {"submission": submission.id, "load": load})
+    for statement in (_REVIEW_IN_ONE_STATEMENT,) if _in_one_statement(session) else _REVIEW_WRITES:
+        session.execute(statement, params)
     for target, values in ((claim, {"status": COMPLETED, "completed_at": now}), (submission, {"review_load": load, "reviews_done": submission.reviews_done + 1})):
         for key, value in values.items():
             set_committed_value(target, key, value)
     request_recalibration(session, assignment.id, debounce_seconds)
-    return Review(**review)
+    return Review(
+        id=params["review"], created_at=now, claim_id=claim.id, assignment_id=assignment.id, submission_id=submission.id,
+        reviewer_id=claim.reviewer_id, scores=scores, comments=comments, overall_comment=overall, discounted=False,
+    )
 
 
 def has_claimed(session: Session, submission_id: str, viewer_id: str) -> bool:
