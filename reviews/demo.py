@@ -81,7 +81,7 @@ def seed_demo(session: Session, app: Flask, base_url: str) -> dict[str, str]:
     # Everyone but Fay gives their three reviews, so most scores are released and Fay sees what she still owes.
     for learner in learners[:-1]:
         for _ in range(3):
-            outcome = allocation.claim_next_review(session, assignment, learner, 60, 2)
+            outcome = allocation.claim_next_review(session, assignment.id, learner, 60, 2)
             claim, _assignment, item = allocation.claim_for_review(session, outcome.claim.id, learner.id)
             scores = {k: rng.randint(2, 4) for k in ("scope", "risks", "milestones")}
             allocation.submit_review(

@@ -4,11 +4,9 @@ from typing import Any
 
 import marshmallow as ma
 from flask import current_app
-from sqlalchemy import select
 
 from reviews.allocation import services
 from reviews.allocation.models import ReviewClaim
-from reviews.courses.models import Assignment
 from reviews.kernel.api import Blueprint
 from reviews.kernel.auth import current_user
 from reviews.kernel.db import db
@@ -34,12 +32,12 @@ class ClaimReport(ma.Schema):
     message = ma.fields.String(load_default="", validate=ma.validate.Length(max=20_000))
 
 
-def claim_json(outcome: services.ClaimOutcome, rubric: dict[str, Any]) -> dict[str, Any]:
+def claim_json(outcome: services.ClaimOutcome) -> dict[str, Any]:
     """What a reviewer sees: the same keys, in the same order, for a peer's work and a staff sample."""
     return {
         "claim_id": outcome.claim.id,
         "expires_at": outcome.claim.expires_at.isoformat(),
-        "rubric": rubric,
+        "rubric": outcome.assignment.rubric,
         "item": {"text": outcome.text, "files": [file_json(f) for f in files_of(db.session, outcome.submission_id)] if outcome.has_files else []},
     }
 
@@ -50,24 +48,19 @@ def claim_json(outcome: services.ClaimOutcome, rubric: dict[str, Any]) -> dict[s
 @blp.response(201)
 def claim_review(assignment_id: str) -> Any:
     """Claim the next item to review (learner); asking again while a claim is live returns that claim."""
-    caller = current_user()
-    assignment = services.assignment_for_claimant(db.session, assignment_id, caller)
     outcome = services.claim_next_review(
-        db.session, assignment, caller, current_app.config["CLAIM_LEASE_MINUTES"], current_app.config["OVER_REVIEW_EXTRA"],
-        membership_locked=True,
+        db.session, assignment_id, current_user(), current_app.config["CLAIM_LEASE_MINUTES"], current_app.config["OVER_REVIEW_EXTRA"]
     )
     db.session.commit()
-    return claim_json(outcome, assignment.rubric), 201 if outcome.created else 200
+    return claim_json(outcome), 201 if outcome.created else 200
 
 
-def _own_claim(claim_id: str) -> tuple[ReviewClaim, Assignment]:
-    """The caller's claim with its assignment; anyone else's claim does not exist for them."""
-    caller = current_user()
-    query = select(ReviewClaim, Assignment).join(Assignment, Assignment.id == ReviewClaim.assignment_id).where(ReviewClaim.id == claim_id)
-    row = db.session.execute(query).one_or_none()
-    if row is None or row[0].reviewer_id != caller.id:
+def _own_claim(claim_id: str) -> ReviewClaim:
+    """The caller's claim; anyone else's claim does not exist for them."""
+    claim = db.session.get(ReviewClaim, claim_id)
+    if claim is None or claim.reviewer_id != current_user().id:
         raise not_found("That claim")
-    return row[0], row[1]
+    return claim
 
 
 @blp.route("/review-claims/<claim_id>/review", methods=["POST"])
@@ -88,7 +81,7 @@ def submit_review(body: dict[str, Any], claim_id: str) -> Any:
 @blp.response(201)
 def report_claimed_item(body: dict[str, Any], claim_id: str) -> Any:
     """Report the item of one's claim (plagiarism, junk, abuse...): opens a case for the mentors."""
-    claim, _assignment = _own_claim(claim_id)
+    claim = _own_claim(claim_id)
     case = moderation.report_claimed_item(db.session, claim, current_user(), body["kind"], body["message"])
     db.session.commit()
     return {"case_id": case.id}

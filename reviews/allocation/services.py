@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Update, and_, bindparam, exists, func, insert, literal_column, select, update
+from sqlalchemy import JSON, Update, bindparam, exists, func, insert, literal_column, select, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -28,6 +28,7 @@ class ClaimOutcome:
     """What a claim request answers with. ``claim`` is not attached to the session when ``created``: reviews go
     through claim_for_review, which locks it."""
 
+    assignment: Assignment
     claim: ReviewClaim
     submission_id: str
     text: str  # the item's text
@@ -69,15 +70,22 @@ def expire_claims(session: Session, now: datetime | None = None, assignment_id: 
     return expired
 
 
+def _when(name: str) -> Any:
+    """A bind parameter for a timestamp column (aware datetimes in, naive UTC stored)."""
+    return bindparam(name, type_=UTCDateTime())
+
+
+# The reviewer's live claim in an assignment. Parameters: assignment_id, reviewer_id, now.
+_LIVE_CLAIM = select(ReviewClaim).where(
+    ReviewClaim.assignment_id == bindparam("assignment_id"),
+    ReviewClaim.reviewer_id == bindparam("reviewer_id"),
+    ReviewClaim.status == LIVE,
+    ReviewClaim.expires_at >= _when("now"),
+)
+
+
 def live_claim(session: Session, assignment_id: str, reviewer_id: str, now: datetime) -> ReviewClaim | None:
-    return session.scalar(
-        select(ReviewClaim).where(
-            ReviewClaim.assignment_id == assignment_id,
-            ReviewClaim.reviewer_id == reviewer_id,
-            ReviewClaim.status == LIVE,
-            ReviewClaim.expires_at >= now,
-        )
-    )
+    return session.scalar(_LIVE_CLAIM, {"assignment_id": assignment_id, "reviewer_id": reviewer_id, "now": now})
 
 
 def claims_made(session: Session, assignment_id: str, reviewer_id: str) -> int:
@@ -166,10 +174,6 @@ _PICK_SAMPLE = _pick_statement(STAFF_SAMPLE, over_review=False)
 _PICK_NEEDED = _pick_statement(LEARNER_WORK, over_review=False)
 _PICK_OVER_REVIEW = _pick_statement(LEARNER_WORK, over_review=True)
 
-def _when(name: str) -> Any:
-    return bindparam(name, type_=UTCDateTime())
-
-
 # A new claim and its exposure. Parameters: claim, at, assignment, item, reviewer, expires, exposure.
 _INSERT_CLAIM = insert(ReviewClaim.__table__).values(
     id=bindparam("claim"), created_at=_when("at"), assignment_id=bindparam("assignment"), submission_id=bindparam("item"),
@@ -187,17 +191,10 @@ def _in_one_statement(session: Session) -> bool:
     """Several writes in one statement (WITH ... INSERT/UPDATE) where the database allows it: PostgreSQL."""
     return session.get_bind().dialect.name == "postgresql"
 
+
 # One round trip for both questions asked of every claim: a live claim to return, and work of one's own.
 _LIVE_AND_OWN = select(
-    select(ReviewClaim.id)
-    .where(
-        ReviewClaim.assignment_id == bindparam("assignment_id"),
-        ReviewClaim.reviewer_id == bindparam("reviewer_id"),
-        ReviewClaim.status == LIVE,
-        ReviewClaim.expires_at >= bindparam("now", type_=UTCDateTime()),
-    )
-    .limit(1)
-    .scalar_subquery(),
+    _LIVE_CLAIM.with_only_columns(ReviewClaim.id).limit(1).scalar_subquery(),
     exists().where(
         Submission.assignment_id == bindparam("assignment_id"),
         Submission.author_id == bindparam("reviewer_id"),
@@ -206,14 +203,8 @@ _LIVE_AND_OWN = select(
     ),
 )
 
-# One learner's claims on one course run one at a time: two requests at once must not both create a claim.
-_LOCK_MEMBERSHIP = (
-    select(Membership.id)
-    .where(Membership.course_id == bindparam("course_id"), Membership.user_id == bindparam("user_id"))
-    .with_for_update()
-)
-
-# The claim path's first question, asked with the lock above taken in the same round trip.
+# The claimant's assignment with their membership row locked, in one round trip: one learner's claims on one
+# course run one at a time, so two requests at once cannot both create a claim.
 _CLAIMANT = (
     select(Assignment, Membership.role)
     .join(Membership, (Membership.course_id == Assignment.course_id) & (Membership.user_id == bindparam("user_id")))
@@ -222,8 +213,8 @@ _CLAIMANT = (
 )
 
 
-def assignment_for_claimant(session: Session, assignment_id: str, user: User) -> Assignment:
-    """The assignment a learner claims reviews in, with their membership row locked (see claim_next_review).
+def _assignment_for_claimant(session: Session, assignment_id: str, user: User) -> Assignment:
+    """The assignment a learner claims reviews in, their membership row locked until the transaction ends.
 
     Anyone else gets what ``get_assignment_for`` says: 404 to a non-member, 403 to another role.
     """
@@ -235,22 +226,18 @@ def assignment_for_claimant(session: Session, assignment_id: str, user: User) ->
     raise forbidden("Only learners of this course may claim reviews.")
 
 
-def claim_next_review(
-    session: Session, assignment: Assignment, reviewer: User, lease_minutes: int, over_review_extra: int, *, membership_locked: bool = False
-) -> ClaimOutcome:
+def claim_next_review(session: Session, assignment_id: str, reviewer: User, lease_minutes: int, over_review_extra: int) -> ClaimOutcome:
     """The reviewer's live claim, or a new one on the item that most needs a review.
 
     Never their own work, never an item they were shown before, only the latest attempt of a submission.
-    ``membership_locked``: the caller already holds the reviewer's membership row (assignment_for_claimant).
     """
+    assignment = _assignment_for_claimant(session, assignment_id, reviewer)
     now = utcnow()
-    if not membership_locked:
-        session.execute(_LOCK_MEMBERSHIP, {"course_id": assignment.course_id, "user_id": reviewer.id})
     live_id, has_own = session.execute(_LIVE_AND_OWN, {"assignment_id": assignment.id, "reviewer_id": reviewer.id, "now": now}).one()
     if live_id is not None:
         current = session.get_one(ReviewClaim, live_id)
         item = session.get_one(Submission, current.submission_id)
-        return ClaimOutcome(current, item.id, item.text, False)
+        return ClaimOutcome(assignment, current, item.id, item.text, False)
     if not has_own:
         raise ApiError(403, "submit_first", "Submit your own work to this assignment first; then you can review others'.")
     if assignment.review_due_at is not None and now > assignment.review_due_at:
@@ -284,7 +271,7 @@ def claim_next_review(
     claim = ReviewClaim(
         id=params["claim"], created_at=now, assignment_id=assignment.id, submission_id=item_id, reviewer_id=reviewer.id, status=LIVE, expires_at=expires
     )
-    return ClaimOutcome(claim, item_id, text, True, bool(has_files))
+    return ClaimOutcome(assignment, claim, item_id, text, True, bool(has_files))
 
 
 def validate_review(assignment: Assignment, body: dict[str, Any]) -> tuple[dict[str, float], dict[str, str], str]:
@@ -382,10 +369,6 @@ def submit_review(
 def has_claimed(session: Session, submission_id: str, viewer_id: str) -> bool:
     """Was this submission shown to the viewer through a claim (the only way a learner sees others' work)?"""
     return session.scalar(select(Exposure.id).where(Exposure.submission_id == submission_id, Exposure.viewer_id == viewer_id).limit(1)) is not None
-
-
-def member_role(session: Session, course_id: str, user_id: str) -> str | None:
-    return session.scalar(select(Membership.role).where(and_(Membership.course_id == course_id, Membership.user_id == user_id)))
 
 
 def open_needs_reviews_cases(session: Session, now: datetime, after_hours: float) -> int:

@@ -107,13 +107,11 @@ def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
     disconnect error, which invalidates the whole pool and answers 503 ``unavailable`` (kernel.errors).
     """
 
-    @event.listens_for(engine, "connect")
-    def _connected(_dbapi_conn: Any, record: Any) -> None:
+    def _idle_from_now(_dbapi_conn: Any, record: Any) -> None:
         record.info["idle_since"] = time.monotonic()
 
-    @event.listens_for(engine, "checkin")
-    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
-        record.info["idle_since"] = time.monotonic()
+    event.listen(engine, "connect", _idle_from_now)
+    event.listen(engine, "checkin", _idle_from_now)
 
     @event.listens_for(engine, "checkout")
     def _checked_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:

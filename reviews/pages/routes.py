@@ -169,7 +169,7 @@ def claim(assignment_id: str) -> Any:
     item = get_assignment(db.session, assignment_id)
     require_role(item.course_id, user, (LEARNER,), "That assignment", "claim reviews")
     try:
-        allocation.claim_next_review(db.session, item, user, current_app.config["CLAIM_LEASE_MINUTES"], current_app.config["OVER_REVIEW_EXTRA"])
+        allocation.claim_next_review(db.session, item.id, user, current_app.config["CLAIM_LEASE_MINUTES"], current_app.config["OVER_REVIEW_EXTRA"])
         db.session.commit()
     except ApiError as exc:
         db.session.rollback()

@@ -35,14 +35,11 @@ def first_in_window(key: str, seconds: float) -> bool:
     if seconds <= 0:
         return True
     now = time.monotonic()
+    redis_url = current_app.config.get("REDIS_URL")
     with _local_lock:
         if _local_marks.get(key, 0.0) > now:
             return False
-    redis_url = current_app.config.get("REDIS_URL")
-    if not redis_url:
-        with _local_lock:
-            if _local_marks.get(key, 0.0) > now:
-                return False
+        if not redis_url:
             _local_marks[key] = now + seconds
             return True
     client = current_app.extensions.get("fairpeer.redis")
