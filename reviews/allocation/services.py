@@ -389,10 +389,11 @@ def open_needs_reviews_cases(session: Session, now: datetime, after_hours: float
         .order_by(Submission.created_at, Submission.id)
     ).all()
     opened = 0
+    existing = moderation.existing_dedupe_keys(session, (f"needs_reviews:{submission.id}" for submission, _ in rows))
     for submission, assignment in rows:
         waited = (now - submission.created_at).total_seconds() / 3600
         key = f"needs_reviews:{submission.id}"
-        if moderation.case_exists(session, key):
+        if key in existing:
             continue
         moderation.open_case(
             session,

@@ -136,9 +136,6 @@ class SqlFingerprintIndex(FingerprintIndex):
         self.session.execute(delete(IndexedFingerprint).where(IndexedFingerprint.scope == self.scope, IndexedFingerprint.submission_id == doc_id))
         self.session.execute(delete(IndexedDocument).where(IndexedDocument.scope == self.scope, IndexedDocument.submission_id == doc_id))
 
-    def contains(self, doc_id: str) -> bool:
-        return self.session.get(IndexedDocument, (self.scope, doc_id)) is not None
-
     def document_count(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(IndexedDocument).where(IndexedDocument.scope == self.scope)) or 0)
 

@@ -17,6 +17,7 @@ from reviews.integrity.index import SqlFingerprintIndex
 from reviews.integrity.similarity import (
     CommonWeighting,
     Document,
+    InMemoryIndex,
     Match,
     common_weights,
     compare,
@@ -45,16 +46,9 @@ def _comparable_assignments(session: Session, assignment: Assignment) -> list[st
     return list(session.scalars(select(Assignment.id).where(Assignment.lineage == assignment.lineage)))
 
 
-def full_text(session: Session, submission: Submission) -> str:
-    """What was submitted: the text and the text extracted from its files."""
-    extracted = session.scalars(
-        select(StoredFile.extracted_text).where(StoredFile.submission_id == submission.id).order_by(StoredFile.created_at, StoredFile.id)
-    )
-    return "\n".join([submission.text, *(t for t in extracted if t)])
-
-
 def with_full_texts(session: Session, *criteria: Any) -> dict[str, tuple[Submission, str]]:
-    """The submissions matching ``criteria``, each with its :func:`full_text`, read in one query."""
+    """The submissions matching ``criteria``, each with what was submitted (its text and the text extracted from
+    its files), read in one query."""
     rows = session.execute(
         select(Submission, StoredFile.extracted_text)
         .outerjoin(StoredFile, StoredFile.submission_id == Submission.id)
@@ -135,20 +129,17 @@ def check_submission(session: Session, submission_id: str, threshold: float = 0.
     index = SqlFingerprintIndex(session, scope_of(assignment))
     found: dict[str, tuple[Submission, Match, str]] = {}
 
-    exact = session.scalars(
-        select(Submission)
-        .where(
-            Submission.assignment_id.in_(_comparable_assignments(session, assignment)),
-            Submission.content_hash == submission.content_hash,
-            Submission.author_id != submission.author_id,
-            Submission.kind == LEARNER_WORK,
-            Submission.id != submission.id,
-            Submission.created_at <= submission.created_at,
-        )
-        .order_by(Submission.created_at, Submission.id)
-    ).all()
-    for earlier in exact:
-        found[earlier.id] = (earlier, compare(prepare(earlier.id, full_text(session, earlier), PROSE), document, excluded=excluded), "exact")
+    exact = with_full_texts(
+        session,
+        Submission.assignment_id.in_(_comparable_assignments(session, assignment)),
+        Submission.content_hash == submission.content_hash,
+        Submission.author_id != submission.author_id,
+        Submission.kind == LEARNER_WORK,
+        Submission.id != submission.id,
+        Submission.created_at <= submission.created_at,
+    )
+    for earlier, earlier_text in sorted(exact.values(), key=lambda loaded: (loaded[0].created_at, loaded[0].id)):
+        found[earlier.id] = (earlier, compare(prepare(earlier.id, earlier_text, PROSE), document, excluded=excluded), "exact")
 
     # One lookup serves both the candidates (postings of the uncommon fingerprints) and the weights of the common
     # ones: what find_candidates and common_weights would find, in one query on PostgreSQL.
@@ -182,17 +173,10 @@ def sweep_assignment(session: Session, assignment_id: str, threshold: float = 0.
     cluster of three or more (pairs have their own cases). Idempotent: a cluster's case is keyed by its first
     member and updated while it is open."""
     assignment = session.get_one(Assignment, assignment_id)
-    subs = list(
-        session.scalars(
-            select(Submission)
-            .where(Submission.assignment_id == assignment.id, Submission.kind == LEARNER_WORK, Submission.status != CANCELLED)
-            .order_by(Submission.created_at, Submission.id)
-        )
-    )
-    documents: dict[str, Document] = {s.id: prepare(s.id, full_text(session, s), PROSE) for s in subs}
+    loaded = with_full_texts(session, Submission.assignment_id == assignment.id, Submission.kind == LEARNER_WORK, Submission.status != CANCELLED)
+    subs = sorted((s for s, _text in loaded.values()), key=lambda s: (s.created_at, s.id))
+    documents: dict[str, Document] = {s.id: prepare(s.id, loaded[s.id][1], PROSE) for s in subs}
     excluded = _excluded(assignment)
-    from reviews.integrity.similarity import InMemoryIndex
-
     local = InMemoryIndex()
     for doc in documents.values():
         local.add(doc.id, doc.hashes - excluded)

@@ -58,12 +58,12 @@ class Document:
         only compared, as a candidate is, never needs them."""
         return _winnowed(self.tokens, self.kgrams, self.settings)
 
-    @property
+    @cached_property
     def hashes(self) -> frozenset[int]:
         """The distinct winnowed fingerprint hashes and notes: what goes into an index to find candidates."""
         return frozenset(f.hash for f in self.fingerprints) | self.notes
 
-    @property
+    @cached_property
     def all_hashes(self) -> frozenset[int]:
         """Every k-gram hash and note: what an index holds when it also serves the collection's frequencies."""
         return frozenset(self.kgrams) | self.notes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -29,8 +30,12 @@ def holds(submission_id_column: Any) -> Any:
     )
 
 
-def case_exists(session: Session, dedupe_key: str) -> bool:
-    return session.scalar(select(Case.id).where(Case.dedupe_key == dedupe_key)) is not None
+def existing_dedupe_keys(session: Session, dedupe_keys: Iterable[str]) -> set[str]:
+    """Which of these dedupe keys already have a case, in one query."""
+    wanted = list(dedupe_keys)
+    if not wanted:
+        return set()
+    return set(session.scalars(select(Case.dedupe_key).where(Case.dedupe_key.in_(wanted))))
 
 
 def open_case(
