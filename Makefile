@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: install run test test-unit openapi lint clean
+.PHONY: install run test test-unit openapi lint check format clean
 
 $(BIN)/fairpeer: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,21 @@ test-unit: install
 openapi: install
 	$(BIN)/fairpeer openapi > docs/openapi.json
 
+CODE := reviews workers calibration tests bench migrations
+
 lint: install
-	$(BIN)/ruff check reviews workers calibration tests bench
+	$(BIN)/ruff check $(CODE)
+
+## What CI checks before the tests: lint, the formatter, types, and which way imports point.
+check: install
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: install
+	$(BIN)/ruff check --fix $(CODE)
+	$(BIN)/ruff format $(CODE)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -59,9 +59,20 @@ def setup(database_url: str, clients: int) -> dict[str, Any]:
         session = db.session
         admin, _ = create_user(session, f"bench-admin-{stamp}@example.org", "Bench admin", is_admin=True)
         course = courses.create_course(session, f"Allocation bench {stamp}", f"alloc-bench-{stamp}", admin.id)
-        settings = {"prompt": "Write a plan.", "template": None, "lineage": None, "rubric": RUBRIC, "reviews_required": REQUIRED,
-                    "reviews_to_give": TO_GIVE, "calibration_share": 0.0, "max_attempts": 2, "attempt_cooldown_hours": 0,
-                    "min_words": 5, "due_at": None, "review_due_at": None}
+        settings = {
+            "prompt": "Write a plan.",
+            "template": None,
+            "lineage": None,
+            "rubric": RUBRIC,
+            "reviews_required": REQUIRED,
+            "reviews_to_give": TO_GIVE,
+            "calibration_share": 0.0,
+            "max_attempts": 2,
+            "attempt_cooldown_hours": 0,
+            "min_words": 5,
+            "due_at": None,
+            "review_due_at": None,
+        }
         http_assignment = courses.create_assignment(session, course, {"title": "HTTP phase", **settings}, admin.id)
         raw_assignment = courses.create_assignment(session, course, {"title": "Raw phase", **settings}, admin.id)
         learners = []
@@ -83,9 +94,24 @@ def setup(database_url: str, clients: int) -> dict[str, Any]:
 
 def start_gunicorn(database_url: str, redis_url: str, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "SECRET_KEY": "bench"}
-    command = [sys.executable, "-m", "gunicorn", "-c", "python:reviews.gunicorn_conf", "-w", "3", "-k", "gthread", "--threads", "8",
-               "-b", f"127.0.0.1:{port}",
-               "--log-level", "warning", "reviews.wsgi:app"]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        "python:reviews.gunicorn_conf",
+        "-w",
+        "3",
+        "-k",
+        "gthread",
+        "--threads",
+        "8",
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "reviews.wsgi:app",
+    ]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -101,8 +127,14 @@ def start_gunicorn(database_url: str, redis_url: str, port: int) -> subprocess.P
     raise RuntimeError("gunicorn did not start: " + (process.stderr.read() if process.stderr else b"").decode()[-2000:])
 
 
-def run_clients(clients: int, learners: list[dict[str, str]], act: Callable[[Any, dict[str, str], list[float]], str],
-                connect: Callable[[], Any], remaining: Callable[[], int], limit_s: float) -> dict[str, Any]:
+def run_clients(
+    clients: int,
+    learners: list[dict[str, str]],
+    act: Callable[[Any, dict[str, str], list[float]], str],
+    connect: Callable[[], Any],
+    remaining: Callable[[], int],
+    limit_s: float,
+) -> dict[str, Any]:
     """N threads, each owning 4 learners, claim and review until every submission has its reviews."""
     stop = threading.Event()
     latencies: list[list[float]] = [[] for _ in range(clients)]
@@ -111,7 +143,7 @@ def run_clients(clients: int, learners: list[dict[str, str]], act: Callable[[Any
 
     def client(index: int) -> None:
         conn = connect()
-        mine = learners[index * 4:(index + 1) * 4]
+        mine = learners[index * 4 : (index + 1) * 4]
         active = list(mine)
         try:
             while active and not stop.is_set():
@@ -195,9 +227,13 @@ def raw_phase(assignment_id: str) -> Callable[[Any, dict[str, str], list[float]]
             conn.execute("UPDATE submissions SET review_load = review_load + 1 WHERE id = %s", (row[0],))
             conn.execute(
                 "INSERT INTO review_claims (id, created_at, assignment_id, submission_id, reviewer_id, status, expires_at) "
-                "VALUES (%s, %s, %s, %s, %s, 'live', %s)", (claim_id, now, assignment_id, row[0], learner["id"], now + timedelta(minutes=30)))
-            conn.execute("INSERT INTO exposures (id, created_at, submission_id, viewer_id, claim_id) VALUES (%s, %s, %s, %s, %s)",
-                         (secrets.token_urlsafe(16), now, row[0], learner["id"], claim_id))
+                "VALUES (%s, %s, %s, %s, %s, 'live', %s)",
+                (claim_id, now, assignment_id, row[0], learner["id"], now + timedelta(minutes=30)),
+            )
+            conn.execute(
+                "INSERT INTO exposures (id, created_at, submission_id, viewer_id, claim_id) VALUES (%s, %s, %s, %s, %s)",
+                (secrets.token_urlsafe(16), now, row[0], learner["id"], claim_id),
+            )
         latencies.append((time.perf_counter() - t0) * 1000)
         with conn.transaction():
             conn.execute("UPDATE review_claims SET status = 'completed', completed_at = %s WHERE id = %s", (now, claim_id))
@@ -205,7 +241,8 @@ def raw_phase(assignment_id: str) -> Callable[[Any, dict[str, str], list[float]]
             conn.execute(
                 "INSERT INTO reviews (id, created_at, claim_id, assignment_id, submission_id, reviewer_id, scores, comments, "
                 "overall_comment, discounted) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, '', false)",
-                (secrets.token_urlsafe(16), now, claim_id, assignment_id, row[0], learner["id"], '{"quality": 7}', "{}"))
+                (secrets.token_urlsafe(16), now, claim_id, assignment_id, row[0], learner["id"], '{"quality": 7}', "{}"),
+            )
         return "claimed"
 
     return act
@@ -218,13 +255,21 @@ def audit(conninfo: str, assignment_id: str) -> dict[str, int]:
         done = [r[0] for r in conn.execute("SELECT reviews_done FROM submissions WHERE assignment_id = %s", (assignment_id,))]
         twice = conn.execute(
             "SELECT count(*) FROM (SELECT reviewer_id, submission_id FROM review_claims WHERE assignment_id = %s "
-            "GROUP BY reviewer_id, submission_id HAVING count(*) > 1) t", (assignment_id,)).fetchone()[0]
+            "GROUP BY reviewer_id, submission_id HAVING count(*) > 1) t",
+            (assignment_id,),
+        ).fetchone()[0]
         self_claims = conn.execute(
             "SELECT count(*) FROM review_claims c JOIN submissions s ON s.id = c.submission_id "
-            "WHERE c.assignment_id = %s AND c.reviewer_id = s.author_id", (assignment_id,)).fetchone()[0]
+            "WHERE c.assignment_id = %s AND c.reviewer_id = s.author_id",
+            (assignment_id,),
+        ).fetchone()[0]
     over = sum(1 for d in done if d > REQUIRED + EXTRA)
-    return {"double_claims": int(twice) + over, "self_claims": int(self_claims),
-            "under_reviewed": sum(1 for d in done if d < REQUIRED), "review_spread": (max(done) - min(done)) if done else 0}
+    return {
+        "double_claims": int(twice) + over,
+        "self_claims": int(self_claims),
+        "under_reviewed": sum(1 for d in done if d < REQUIRED),
+        "review_spread": (max(done) - min(done)) if done else 0,
+    }
 
 
 def remaining_counter(conninfo: str, assignment_id: str) -> Callable[[], int]:
@@ -233,8 +278,11 @@ def remaining_counter(conninfo: str, assignment_id: str) -> Callable[[], int]:
     conn = psycopg.connect(conninfo, autocommit=True)
 
     def remaining() -> int:
-        return int(conn.execute("SELECT count(*) FROM submissions WHERE assignment_id = %s AND reviews_done < %s",
-                                (assignment_id, REQUIRED)).fetchone()[0])
+        return int(
+            conn.execute(
+                "SELECT count(*) FROM submissions WHERE assignment_id = %s AND reviews_done < %s", (assignment_id, REQUIRED)
+            ).fetchone()[0]
+        )
 
     remaining.close = conn.close  # type: ignore[attr-defined]
     return remaining
@@ -260,8 +308,14 @@ def main() -> None:
     server = start_gunicorn(database_url, args.redis_url, port)
     try:
         counter = remaining_counter(conninfo, prepared["http"])
-        web = run_clients(args.clients, prepared["learners"], http_phase(port, prepared["http"]),
-                          lambda: http.client.HTTPConnection("127.0.0.1", port, timeout=60), counter, args.seconds)
+        web = run_clients(
+            args.clients,
+            prepared["learners"],
+            http_phase(port, prepared["http"]),
+            lambda: http.client.HTTPConnection("127.0.0.1", port, timeout=60),
+            counter,
+            args.seconds,
+        )
         counter.close()  # type: ignore[attr-defined]
     finally:
         server.send_signal(signal.SIGTERM)
@@ -271,8 +325,14 @@ def main() -> None:
             server.kill()
     web_audit = audit(conninfo, prepared["http"])
     counter = remaining_counter(conninfo, prepared["raw"])
-    raw = run_clients(args.clients, prepared["learners"], raw_phase(prepared["raw"]),
-                      lambda: psycopg.connect(conninfo, autocommit=True), counter, args.seconds)
+    raw = run_clients(
+        args.clients,
+        prepared["learners"],
+        raw_phase(prepared["raw"]),
+        lambda: psycopg.connect(conninfo, autocommit=True),
+        counter,
+        args.seconds,
+    )
     counter.close()  # type: ignore[attr-defined]
     claims_per_s = web["claims"] / web["elapsed"] if web["elapsed"] else 0.0
     raw_per_s = raw["claims"] / raw["elapsed"] if raw["elapsed"] else 0.0

@@ -387,8 +387,25 @@ def load_rows(task: LoadTask) -> tuple[str, str, str, str]:
         hashes = sorted({to_signed(h) for h in prepare(submission_id, text, PROSE).hashes - task.excluded})
         users.append(f"{author_id}\t{created}\tlearner-{i}@bench.invalid\tLearner {i}\tf\n")
         submissions.append(
-            "\t".join((submission_id, created, task.assignment_id, author_id, LEARNER_WORK, "1", ACTIVE, _copy_field(text),
-                       normalised_hash(text), "0", "0", "\\N", created, "\\N")) + "\n"
+            "\t".join(
+                (
+                    submission_id,
+                    created,
+                    task.assignment_id,
+                    author_id,
+                    LEARNER_WORK,
+                    "1",
+                    ACTIVE,
+                    _copy_field(text),
+                    normalised_hash(text),
+                    "0",
+                    "0",
+                    "\\N",
+                    created,
+                    "\\N",
+                )
+            )
+            + "\n"
         )
         documents.append(f"{task.scope}\t{submission_id}\t{len(hashes)}\n")
         fingerprints.extend(f"{task.scope}\t{h}\t{submission_id}\n" for h in hashes)
@@ -438,12 +455,15 @@ class ProductionBench:
             course = Course(title="Integrity bench", slug="integrity-bench")
             session.add(course)
             session.flush()
-            assignment = Assignment(course_id=course.id, title="Essay", prompt=BENCH_PROMPT, template=BENCH_TEMPLATE, rubric=BENCH_RUBRIC,
-                                    min_words=50)
+            assignment = Assignment(
+                course_id=course.id, title="Essay", prompt=BENCH_PROMPT, template=BENCH_TEMPLATE, rubric=BENCH_RUBRIC, min_words=50
+            )
             session.add(assignment)
             session.flush()
             self.query_users = [bench_id("query-learner", j) for j in range(query_users)]
-            session.add_all(User(id=uid, email=f"query-{j}@bench.invalid", name=f"Query learner {j}") for j, uid in enumerate(self.query_users))
+            session.add_all(
+                User(id=uid, email=f"query-{j}@bench.invalid", name=f"Query learner {j}") for j, uid in enumerate(self.query_users)
+            )
             session.commit()
             self.assignment_id, self.course_id = assignment.id, course.id
             self.scope = scope_of(assignment)
@@ -479,8 +499,12 @@ class ProductionBench:
                 with ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
                     for done, (users, submissions, documents, fingerprints) in enumerate(pool.map(load_rows, tasks), 1):
                         with conn.cursor() as cur:
-                            for statement, data in ((COPY_USERS, users), (COPY_SUBMISSIONS, submissions), (COPY_DOCUMENTS, documents),
-                                                    (COPY_FINGERPRINTS, fingerprints)):
+                            for statement, data in (
+                                (COPY_USERS, users),
+                                (COPY_SUBMISSIONS, submissions),
+                                (COPY_DOCUMENTS, documents),
+                                (COPY_FINGERPRINTS, fingerprints),
+                            ):
                                 with cur.copy(statement) as copy:
                                     copy.write(data)
                         conn.commit()
@@ -521,8 +545,16 @@ class ProductionBench:
 
     def _new_submission(self, session: Session, key: str, author_id: str, victim: int | None) -> str:
         text = new_text(key, victim)
-        submission = Submission(assignment_id=self.assignment_id, author_id=author_id, kind=LEARNER_WORK, attempt=1, status=ACTIVE,
-                                text=text, content_hash=normalised_hash(text), created_at=utcnow())
+        submission = Submission(
+            assignment_id=self.assignment_id,
+            author_id=author_id,
+            kind=LEARNER_WORK,
+            attempt=1,
+            status=ACTIVE,
+            text=text,
+            content_hash=normalised_hash(text),
+            created_at=utcnow(),
+        )
         session.add(submission)
         session.flush()
         submission_id = submission.id
@@ -554,7 +586,9 @@ class ProductionBench:
         for q in range(warmup + queries):
             victim = rng.randrange(self.indexed) if q % 2 else None
             with self.sessions() as session:
-                submission_id = self._new_submission(session, f"{key}:{self.indexed}:{q}", self.query_users[q % len(self.query_users)], victim)
+                submission_id = self._new_submission(
+                    session, f"{key}:{self.indexed}:{q}", self.query_users[q % len(self.query_users)], victim
+                )
                 started, started_cpu = time.perf_counter(), time.thread_time()
                 opened = check_submission(session, submission_id)
                 session.flush()  # what the worker's commit writes
@@ -605,7 +639,9 @@ class ProductionBench:
         rng = random.Random(f"index-rate:{self.indexed}")
         ids = []
         with self.sessions() as session:
-            authors = [User(id=bench_id("rate-learner", j), email=f"rate-{j}@bench.invalid", name=f"Rate learner {j}") for j in range(count)]
+            authors = [
+                User(id=bench_id("rate-learner", j), email=f"rate-{j}@bench.invalid", name=f"Rate learner {j}") for j in range(count)
+            ]
             session.add_all(authors)
             session.flush()
             for j, author in enumerate(authors):
@@ -679,24 +715,28 @@ def run(
         if quick:
             short = [p for p in short if p.group in ("a", "b")]
             irplag = [p for p in irplag if p.group in ("case-01", "case-05")]
-        result.update({
-            "short_answers": short_answers_report(short),
-            "irplag": irplag_report(irplag),
-            "junk_gate_p95_ms": round(junk_gate_latency(answers, 20 if quick else 200), 3),
-            # CPU time of this thread only: what the gate costs when the machine is shared and the wall clock is not.
-            "junk_gate_p95_cpu_ms": round(junk_gate_latency(answers, 20 if quick else 200, time.thread_time), 3),
-        })
+        result.update(
+            {
+                "short_answers": short_answers_report(short),
+                "irplag": irplag_report(irplag),
+                "junk_gate_p95_ms": round(junk_gate_latency(answers, 20 if quick else 200), 3),
+                # CPU time of this thread only: what the gate costs when the machine is shared and the wall clock is not.
+                "junk_gate_p95_cpu_ms": round(junk_gate_latency(answers, 20 if quick else 200, time.thread_time), 3),
+            }
+        )
     sizes = list(sizes or ([200, 1000] if quick else [10_000, 100_000]))
     if is_postgres(database_url):
         assert database_url is not None
         result.update(production_latency(database_url, sizes, 20 if quick else 200, 50 if quick else 500, workers))
     else:
-        result.update({
-            "latency": None,
-            "latency_note": "latency and index_rate_per_s are measured in the storage production uses: give a PostgreSQL "
-            "database with --database-url or DATABASE_URL. latency_in_memory is an in-memory index, not production storage.",
-            "index_rate_per_s": None,
-        })
+        result.update(
+            {
+                "latency": None,
+                "latency_note": "latency and index_rate_per_s are measured in the storage production uses: give a PostgreSQL "
+                "database with --database-url or DATABASE_URL. latency_in_memory is an in-memory index, not production storage.",
+                "index_rate_per_s": None,
+            }
+        )
     if quick or not is_postgres(database_url):
         result["latency_in_memory"] = in_memory_latency(sizes[:1] if quick else sizes, 10 if quick else 100)
     result["quick"] = quick
@@ -715,14 +755,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the JSON object (the only output)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder holding the data sets (default: ../shared/data)")
     parser.add_argument("--quick", action="store_true", help="a small subset, for the smoke test")
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
-                        help="an empty PostgreSQL database of the bench's own for latency (default: $DATABASE_URL)")
-    parser.add_argument("--sizes", type=_sizes, default=None, help="index sizes, comma-separated (default: 10000,100000; --quick: 200,1000)")
-    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes computing fingerprints for the bulk load")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL"),
+        help="an empty PostgreSQL database of the bench's own for latency (default: $DATABASE_URL)",
+    )
+    parser.add_argument(
+        "--sizes", type=_sizes, default=None, help="index sizes, comma-separated (default: 10000,100000; --quick: 200,1000)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes computing fingerprints for the bulk load"
+    )
     parser.add_argument("--latency-only", action="store_true", help="skip the accuracy figures and the junk gate")
     args = parser.parse_args(argv)
-    result = run(args.data, args.quick, sizes=args.sizes, database_url=args.database_url, workers=max(1, args.workers),
-                 accuracy=not args.latency_only)
+    result = run(
+        args.data,
+        args.quick,
+        sizes=args.sizes,
+        database_url=args.database_url,
+        workers=max(1, args.workers),
+        accuracy=not args.latency_only,
+    )
     print(json.dumps(result, sort_keys=False))
     missed = copies_missed(result)
     if missed:

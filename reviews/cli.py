@@ -63,10 +63,14 @@ def worker(concurrency: int, loglevel: str) -> None:
     """Run a background worker against the configured broker."""
     app = build_app()
     if app.config["BACKGROUND_MODE"] != "celery":
-        raise click.ClickException("No broker configured: set REDIS_URL or BROKER_URL (without one, `fairpeer serve` runs the work itself).")
+        raise click.ClickException(
+            "No broker configured: set REDIS_URL or BROKER_URL (without one, `fairpeer serve` runs the work itself)."
+        )
     logs.configure(loglevel)
     celery = app.extensions["celery"]
-    celery.worker_main(["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", "-Q", "fairpeer", "--without-mingle", "--without-gossip"])
+    celery.worker_main(
+        ["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", "-Q", "fairpeer", "--without-mingle", "--without-gossip"]
+    )
 
 
 @main.command()

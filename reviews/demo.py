@@ -55,11 +55,13 @@ def seed_demo(session: Session, app: Flask, base_url: str) -> dict[str, str]:
             "prompt": "Describe a small project you could run in your community: its scope, its main risks and its milestones.",
             "template": None,
             "lineage": None,
-            "rubric": {"criteria": [
-                {"key": "scope", "title": "Scope", "description": "Is it clear what is in and out?", "max_points": 4},
-                {"key": "risks", "title": "Risks", "description": "Are the main risks named, with a response?", "max_points": 4},
-                {"key": "milestones", "title": "Milestones", "description": "Are there dated, checkable steps?", "max_points": 4},
-            ]},
+            "rubric": {
+                "criteria": [
+                    {"key": "scope", "title": "Scope", "description": "Is it clear what is in and out?", "max_points": 4},
+                    {"key": "risks", "title": "Risks", "description": "Are the main risks named, with a response?", "max_points": 4},
+                    {"key": "milestones", "title": "Milestones", "description": "Are there dated, checkable steps?", "max_points": 4},
+                ]
+            },
             "reviews_required": 3,
             "reviews_to_give": 3,
             "calibration_share": 0.0,
@@ -85,13 +87,22 @@ def seed_demo(session: Session, app: Flask, base_url: str) -> dict[str, str]:
             claim, _assignment, item = allocation.claim_for_review(session, outcome.claim.id, learner.id)
             scores = {k: rng.randint(2, 4) for k in ("scope", "risks", "milestones")}
             allocation.submit_review(
-                session, claim, assignment, item,
-                {"scores": scores, "comments": {"scope": "Clear enough."}, "overall_comment": "Good plan overall; add dates to each milestone."},
+                session,
+                claim,
+                assignment,
+                item,
+                {
+                    "scores": scores,
+                    "comments": {"scope": "Clear enough."},
+                    "overall_comment": "Good plan overall; add dates to each milestone.",
+                },
             )
             session.commit()
     ada_submission = submissions.latest_submission(session, assignment.id, learners[0].id)
     assert ada_submission is not None
-    moderation.report_submission(session, ada_submission, learners[0], "learner", "unfair_review", "One review ignored my milestones section.", None)
+    moderation.report_submission(
+        session, ada_submission, learners[0], "learner", "unfair_review", "One review ignored my milestones section.", None
+    )
     session.commit()
     links = {}
     for persona, user in (("learner", learners[0]), ("mentor", mentor), ("staff", staff), ("admin", admin)):

@@ -14,6 +14,25 @@ from reviews.submissions.models import Rejection, StaffGrade, StoredFile, Submis
 metadata = Base.metadata
 
 __all__ = [
-    "ApiToken", "Assignment", "AuditEvent", "Case", "Course", "Exposure", "IdempotencyKey", "IndexedDocument", "IndexedFingerprint", "Membership", "Rejection",
-    "Review", "ReviewClaim", "ReviewerStat", "Score", "SignInLink", "StaffGrade", "StoredFile", "Submission", "User", "metadata",
+    "ApiToken",
+    "Assignment",
+    "AuditEvent",
+    "Case",
+    "Course",
+    "Exposure",
+    "IdempotencyKey",
+    "IndexedDocument",
+    "IndexedFingerprint",
+    "Membership",
+    "Rejection",
+    "Review",
+    "ReviewClaim",
+    "ReviewerStat",
+    "Score",
+    "SignInLink",
+    "StaffGrade",
+    "StoredFile",
+    "Submission",
+    "User",
+    "metadata",
 ]

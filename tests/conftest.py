@@ -36,17 +36,26 @@ ASSIGNMENT = {
     "min_words": 10,
 }
 
-_TOPICS = ["garden", "library", "repair cafe", "football club", "reading corner", "language exchange", "cooking class",
-           "choir", "bicycle workshop", "theatre group", "tool library", "chess club", "coding club", "food bank", "walking group"]
+_TOPICS = [
+    "garden",
+    "library",
+    "repair cafe",
+    "football club",
+    "reading corner",
+    "language exchange",
+    "cooking class",
+    "choir",
+    "bicycle workshop",
+    "theatre group",
+    "tool library",
+    "chess club",
+    "coding club",
+    "food bank",
+    "walking group",
+]
 
 
-_WORDS = (
-    "volunteers neighbours budget council weekend morning evening posters newsletter survey pilot review shelves tools "
-    "bicycles seeds compost recipes songs rehearsal tickets donations deposit rota cupboard hall kitchen garden field "
-    "children parents teachers residents students elders families shopkeepers farmers coaches players readers singers "
-    "weather noise safety costs storage transport parking insurance permits lighting heating cleaning accessibility "
-    "monthly weekly quarterly early late careful cheap simple local shared small modest steady flexible friendly quiet"
-).split()
+_WORDS = ["volunteers", "neighbours", "budget", "council", "weekend", "morning", "evening", "posters", "newsletter", "survey", "pilot", "review", "shelves", "tools", "bicycles", "seeds", "compost", "recipes", "songs", "rehearsal", "tickets", "donations", "deposit", "rota", "cupboard", "hall", "kitchen", "garden", "field", "children", "parents", "teachers", "residents", "students", "elders", "families", "shopkeepers", "farmers", "coaches", "players", "readers", "singers", "weather", "noise", "safety", "costs", "storage", "transport", "parking", "insurance", "permits", "lighting", "heating", "cleaning", "accessibility", "monthly", "weekly", "quarterly", "early", "late", "careful", "cheap", "simple", "local", "shared", "small", "modest", "steady", "flexible", "friendly", "quiet"]
 
 
 def essay(n: int) -> str:

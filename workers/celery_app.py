@@ -46,9 +46,7 @@ def celery_init_app(app: Flask) -> Celery:
         broker_connection_retry_on_startup=True,
         # A task that was running when its worker died comes back after this long (Redis transport).
         broker_transport_options={"visibility_timeout": int(app.config.get("VISIBILITY_TIMEOUT_SECONDS", 600))},
-        beat_schedule={
-            name: {"task": task, "schedule": timedelta(seconds=every)} for name, task in PERIODIC.items()
-        },
+        beat_schedule={name: {"task": task, "schedule": timedelta(seconds=every)} for name, task in PERIODIC.items()},
         worker_hijack_root_logger=False,
     )
     celery_app.set_default()

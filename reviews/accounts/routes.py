@@ -49,9 +49,12 @@ def create_sign_in_link(user_id: str) -> Any:
         caller_courses = select(Membership.course_id).where(Membership.user_id == caller.id)
         shared_roles = set(
             db.session.scalars(
-                select(Membership.role).where(Membership.user_id == caller.id, Membership.course_id.in_(
-                    select(Membership.course_id).where(Membership.user_id == user.id, Membership.course_id.in_(caller_courses))
-                ))
+                select(Membership.role).where(
+                    Membership.user_id == caller.id,
+                    Membership.course_id.in_(
+                        select(Membership.course_id).where(Membership.user_id == user.id, Membership.course_id.in_(caller_courses))
+                    ),
+                )
             )
         )
         if not shared_roles and caller.id != user.id:

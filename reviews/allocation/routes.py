@@ -38,7 +38,10 @@ def claim_json(outcome: services.ClaimOutcome) -> dict[str, Any]:
         "claim_id": outcome.claim.id,
         "expires_at": outcome.claim.expires_at.isoformat(),
         "rubric": outcome.assignment.rubric,
-        "item": {"text": outcome.text, "files": [file_json(f) for f in files_of(db.session, outcome.submission_id)] if outcome.has_files else []},
+        "item": {
+            "text": outcome.text,
+            "files": [file_json(f) for f in files_of(db.session, outcome.submission_id)] if outcome.has_files else [],
+        },
     }
 
 

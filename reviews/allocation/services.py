@@ -61,9 +61,7 @@ def expire_claims(session: Session, now: datetime | None = None, assignment_id: 
     expired = 0
     for claim_id, submission_id in session.execute(query.order_by(ReviewClaim.expires_at)).all():
         # Conditional update: of two sweeps racing, only one sees rowcount 1 and gives the load back.
-        result = session.execute(
-            update(ReviewClaim).where(ReviewClaim.id == claim_id, ReviewClaim.status == LIVE).values(status=EXPIRED)
-        )
+        result = session.execute(update(ReviewClaim).where(ReviewClaim.id == claim_id, ReviewClaim.status == LIVE).values(status=EXPIRED))
         if result.rowcount == 1:  # type: ignore[attr-defined]
             _release_load(session, [(claim_id, submission_id)])
             expired += 1
@@ -176,11 +174,20 @@ _PICK_OVER_REVIEW = _pick_statement(LEARNER_WORK, over_review=True)
 
 # A new claim and its exposure. Parameters: claim, at, assignment, item, reviewer, expires, exposure.
 _INSERT_CLAIM = insert(ReviewClaim.__table__).values(
-    id=bindparam("claim"), created_at=_when("at"), assignment_id=bindparam("assignment"), submission_id=bindparam("item"),
-    reviewer_id=bindparam("reviewer"), status=LIVE, expires_at=_when("expires"), completed_at=None,
+    id=bindparam("claim"),
+    created_at=_when("at"),
+    assignment_id=bindparam("assignment"),
+    submission_id=bindparam("item"),
+    reviewer_id=bindparam("reviewer"),
+    status=LIVE,
+    expires_at=_when("expires"),
+    completed_at=None,
 )
 _INSERT_EXPOSURE = insert(Exposure.__table__).values(
-    id=bindparam("exposure"), created_at=_when("at"), submission_id=bindparam("item"), viewer_id=bindparam("reviewer"),
+    id=bindparam("exposure"),
+    created_at=_when("at"),
+    submission_id=bindparam("item"),
+    viewer_id=bindparam("reviewer"),
     claim_id=bindparam("claim"),
 )
 # On PostgreSQL both in one round trip (a data-modifying WITH; the foreign key is checked at the statement's end).
@@ -261,7 +268,15 @@ def claim_next_review(session: Session, assignment_id: str, reviewer: User, leas
         raise ApiError(404, "nothing_to_review", "There is nothing for you to review right now. Try again later.")
     item_id, text, has_files = row
     expires = now + timedelta(minutes=lease_minutes)
-    params = {"claim": new_id(), "at": now, "assignment": assignment.id, "item": item_id, "reviewer": reviewer.id, "expires": expires, "exposure": new_id()}
+    params = {
+        "claim": new_id(),
+        "at": now,
+        "assignment": assignment.id,
+        "item": item_id,
+        "reviewer": reviewer.id,
+        "expires": expires,
+        "exposure": new_id(),
+    }
     # Plain inserts, not the unit of work: two rows nothing else in this request touches.
     if _in_one_statement(session):
         session.execute(_INSERT_CLAIM_WITH_EXPOSURE, params)
@@ -269,7 +284,13 @@ def claim_next_review(session: Session, assignment_id: str, reviewer: User, leas
         session.execute(_INSERT_CLAIM, params)
         session.execute(_INSERT_EXPOSURE, params)
     claim = ReviewClaim(
-        id=params["claim"], created_at=now, assignment_id=assignment.id, submission_id=item_id, reviewer_id=reviewer.id, status=LIVE, expires_at=expires
+        id=params["claim"],
+        created_at=now,
+        assignment_id=assignment.id,
+        submission_id=item_id,
+        reviewer_id=reviewer.id,
+        status=LIVE,
+        expires_at=expires,
     )
     return ClaimOutcome(assignment, claim, item_id, text, True, bool(has_files))
 
@@ -301,9 +322,17 @@ _CLAIM_FOR_REVIEW = (
 # A review, its claim completed and its item counted. Parameters: review, at, claim, item, reviewer, scores,
 # comments, overall, load.
 _INSERT_REVIEW = insert(Review.__table__).values(
-    id=bindparam("review"), created_at=_when("at"), claim_id=bindparam("claim"), assignment_id=bindparam("assignment"),
-    submission_id=bindparam("item"), reviewer_id=bindparam("reviewer"), scores=bindparam("scores", type_=JSON()),
-    comments=bindparam("comments", type_=JSON()), overall_comment=bindparam("overall"), discounted=False, weight=None,
+    id=bindparam("review"),
+    created_at=_when("at"),
+    claim_id=bindparam("claim"),
+    assignment_id=bindparam("assignment"),
+    submission_id=bindparam("item"),
+    reviewer_id=bindparam("reviewer"),
+    scores=bindparam("scores", type_=JSON()),
+    comments=bindparam("comments", type_=JSON()),
+    overall_comment=bindparam("overall"),
+    discounted=False,
+    weight=None,
 )
 _COMPLETE_CLAIM = (
     update(ReviewClaim.__table__).where(ReviewClaim.__table__.c.id == bindparam("claim")).values(status=COMPLETED, completed_at=_when("at"))
@@ -350,25 +379,47 @@ def submit_review(
             raise ApiError(409, "claim_expired", "Your claim on this item expired and it no longer needs your review. Claim a new item.")
         load += 1
     params = {
-        "review": new_id(), "at": now, "claim": claim.id, "assignment": assignment.id, "item": submission.id, "reviewer": claim.reviewer_id,
-        "scores": scores, "comments": comments, "overall": overall, "load": load,
+        "review": new_id(),
+        "at": now,
+        "claim": claim.id,
+        "assignment": assignment.id,
+        "item": submission.id,
+        "reviewer": claim.reviewer_id,
+        "scores": scores,
+        "comments": comments,
+        "overall": overall,
+        "load": load,
     }
     # Plain statements, not the unit of work (this is the busiest write); the locked objects are kept in step.
     for statement in (_REVIEW_IN_ONE_STATEMENT,) if _in_one_statement(session) else _REVIEW_WRITES:
         session.execute(statement, params)
-    for target, values in ((claim, {"status": COMPLETED, "completed_at": now}), (submission, {"review_load": load, "reviews_done": submission.reviews_done + 1})):
+    for target, values in (
+        (claim, {"status": COMPLETED, "completed_at": now}),
+        (submission, {"review_load": load, "reviews_done": submission.reviews_done + 1}),
+    ):
         for key, value in values.items():
             set_committed_value(target, key, value)
     request_recalibration(session, assignment.id, debounce_seconds)
     return Review(
-        id=params["review"], created_at=now, claim_id=claim.id, assignment_id=assignment.id, submission_id=submission.id,
-        reviewer_id=claim.reviewer_id, scores=scores, comments=comments, overall_comment=overall, discounted=False,
+        id=params["review"],
+        created_at=now,
+        claim_id=claim.id,
+        assignment_id=assignment.id,
+        submission_id=submission.id,
+        reviewer_id=claim.reviewer_id,
+        scores=scores,
+        comments=comments,
+        overall_comment=overall,
+        discounted=False,
     )
 
 
 def has_claimed(session: Session, submission_id: str, viewer_id: str) -> bool:
     """Was this submission shown to the viewer through a claim (the only way a learner sees others' work)?"""
-    return session.scalar(select(Exposure.id).where(Exposure.submission_id == submission_id, Exposure.viewer_id == viewer_id).limit(1)) is not None
+    return (
+        session.scalar(select(Exposure.id).where(Exposure.submission_id == submission_id, Exposure.viewer_id == viewer_id).limit(1))
+        is not None
+    )
 
 
 def open_needs_reviews_cases(session: Session, now: datetime, after_hours: float) -> int:
@@ -403,8 +454,11 @@ def open_needs_reviews_cases(session: Session, now: datetime, after_hours: float
             subject_type="submission",
             subject_ids=[submission.id],
             submission_id=submission.id,
-            evidence={"reviews_done": submission.reviews_done, "reviews_needed": submission.reviews_target or assignment.reviews_required,
-                      "waiting_hours": round(waited, 1)},
+            evidence={
+                "reviews_done": submission.reviews_done,
+                "reviews_needed": submission.reviews_target or assignment.reviews_required,
+                "waiting_hours": round(waited, 1),
+            },
             dedupe_key=key,
         )
         opened += 1
@@ -425,7 +479,9 @@ def adapt_review_targets(
     wide = {sid: n for sid, (width, n) in widths.items() if width > limit}
     if not wide:
         return at_cap
-    for submission in session.scalars(select(Submission).where(Submission.id.in_(list(wide))).order_by(Submission.created_at, Submission.id)):
+    for submission in session.scalars(
+        select(Submission).where(Submission.id.in_(list(wide))).order_by(Submission.created_at, Submission.id)
+    ):
         target = submission.reviews_target or assignment.reviews_required
         if wide[submission.id] < target:
             continue  # still waiting for the reviews already asked for

@@ -20,7 +20,9 @@ blp = Blueprint("courses", __name__, url_prefix="/api", description="Courses, me
 
 class CourseCreate(ma.Schema):
     title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=300))
-    slug = ma.fields.String(validate=ma.validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,99}$", error="Use 1-100 lowercase letters, digits and dashes."))
+    slug = ma.fields.String(
+        validate=ma.validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,99}$", error="Use 1-100 lowercase letters, digits and dashes.")
+    )
 
 
 class MemberCreate(ma.Schema):
@@ -29,7 +31,9 @@ class MemberCreate(ma.Schema):
 
 
 class Criterion(ma.Schema):
-    key = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^[a-z0-9_]{1,40}$", error="Use 1-40 lowercase letters, digits and underscores."))
+    key = ma.fields.String(
+        required=True, validate=ma.validate.Regexp(r"^[a-z0-9_]{1,40}$", error="Use 1-40 lowercase letters, digits and underscores.")
+    )
     title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
     description = ma.fields.String(load_default="", validate=ma.validate.Length(max=4000))
     max_points = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=1000))
@@ -136,7 +140,10 @@ def audit_trail(query: dict[str, Any], course_id: str) -> Any:
         raise not_found("That course")
     require_role(course_id, caller, (STAFF,), "That course", "read the audit trail")
     rows = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.course_id == course_id).order_by(AuditEvent.created_at.desc(), AuditEvent.id).limit(query["limit"])
+        select(AuditEvent)
+        .where(AuditEvent.course_id == course_id)
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id)
+        .limit(query["limit"])
     )
     return {
         "events": [

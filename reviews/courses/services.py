@@ -55,12 +55,18 @@ def validate_assignment_settings(data: dict[str, Any]) -> None:
     needed = data["reviews_to_give"] * (1 - data["calibration_share"])
     if needed + 1e-9 < data["reviews_required"]:
         raise invalid(
-            {"reviews_to_give": [f"reviews_to_give x (1 - calibration_share) = {needed:g} < reviews_required = {data['reviews_required']}."]},
+            {
+                "reviews_to_give": [
+                    f"reviews_to_give x (1 - calibration_share) = {needed:g} < reviews_required = {data['reviews_required']}."
+                ]
+            },
             "These settings cannot supply the peer reviews they demand: raise reviews_to_give, lower calibration_share "
             "or lower reviews_required.",
         )
     if data.get("due_at") and data.get("review_due_at") and data["review_due_at"] < data["due_at"]:
-        raise invalid({"review_due_at": ["Must not be before due_at."]}, "The review deadline must not come before the submission deadline.")
+        raise invalid(
+            {"review_due_at": ["Must not be before due_at."]}, "The review deadline must not come before the submission deadline."
+        )
 
 
 def create_assignment(session: Session, course: Course, data: dict[str, Any], actor_id: str) -> Assignment:

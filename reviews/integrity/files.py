@@ -144,7 +144,7 @@ def _if_textual(text: str) -> str | None:
     sample = text[:65536]
     if not sample:
         return text
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f\v" or 0x7F <= ord(ch) < 0xA0)
+    controls = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\n\r\f\v") or 0x7F <= ord(ch) < 0xA0)
     return text if controls <= 0.01 * len(sample) else None
 
 
@@ -224,7 +224,7 @@ def _pdf_text(data: bytes, limits: FileLimits) -> str:
             if reader.is_encrypted:
                 try:
                     reader.decrypt("")
-                except Exception as exc:  # noqa: BLE001 - any failure means the same to the learner
+                except Exception as exc:
                     raise _Unreadable("it is password-protected") from exc
             parts = []
             for number, page in enumerate(reader.pages):
@@ -253,7 +253,7 @@ def _docx_text(data: bytes, limits: FileLimits) -> str:
         raise
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise _Unreadable("the document is damaged") from exc
-    except Exception as exc:  # noqa: BLE001 - lxml raises its own syntax errors for damaged XML
+    except Exception as exc:
         raise _Unreadable("the document is damaged") from exc
     parts = [paragraph.text for paragraph in document.paragraphs]
     for table in document.tables:

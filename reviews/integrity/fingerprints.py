@@ -55,12 +55,9 @@ PROSE_SETTINGS = WinnowSettings(k=4, window=4)
 CODE_SETTINGS = WinnowSettings(k=9, window=5)
 
 CODE_EXTENSIONS = frozenset(
-    """
-    c h cc cpp cxx hpp hh hxx cs java kt kts scala groovy go rs swift m mm js jsx mjs cjs ts tsx php py pyw rb pl pm
-    r jl lua sh bash zsh ps1 sql hs ml mli fs fsx ex exs erl clj cljs dart v sv vhd vhdl f f90 f95 asm s ipynb
-    """.split()
+    ["c", "h", "cc", "cpp", "cxx", "hpp", "hh", "hxx", "cs", "java", "kt", "kts", "scala", "groovy", "go", "rs", "swift", "m", "mm", "js", "jsx", "mjs", "cjs", "ts", "tsx", "php", "py", "pyw", "rb", "pl", "pm", "r", "jl", "lua", "sh", "bash", "zsh", "ps1", "sql", "hs", "ml", "mli", "fs", "fsx", "ex", "exs", "erl", "clj", "cljs", "dart", "v", "sv", "vhd", "vhdl", "f", "f90", "f95", "asm", "s", "ipynb"]
 )
-_HASH_COMMENT_LANGUAGES = frozenset("py pyw rb pl pm r jl sh bash zsh ps1 ex exs".split())
+_HASH_COMMENT_LANGUAGES = frozenset(["py", "pyw", "rb", "pl", "pm", "r", "jl", "sh", "bash", "zsh", "ps1", "ex", "exs"])
 
 
 def kind_for_filename(name: str) -> str:
@@ -81,15 +78,7 @@ def prose_tokens(text: str) -> list[Token]:
 # Keywords of the common teaching languages, kept as themselves: they carry a program's structure. Everything
 # else that looks like a name is an identifier and becomes ``ID``.
 _KEYWORDS = frozenset(
-    """
-    abstract and as assert async await auto bool boolean break byte case catch char class const constexpr continue
-    def default del delete do double elif else enum except explicit export extends extern false final finally float
-    fn for foreach friend from func function global go goto if impl implements import in inline instanceof int
-    interface is lambda let long loop match mod module mut namespace native new nil none nonlocal not null or
-    package pass private protected pub public raise ref register return self short signed sizeof static struct
-    super switch synchronized template this throw throws trait transient true try type typedef typename union
-    unsigned use using var virtual void volatile when where while with yield
-    """.split()
+    ["abstract", "and", "as", "assert", "async", "await", "auto", "bool", "boolean", "break", "byte", "case", "catch", "char", "class", "const", "constexpr", "continue", "def", "default", "del", "delete", "do", "double", "elif", "else", "enum", "except", "explicit", "export", "extends", "extern", "false", "final", "finally", "float", "fn", "for", "foreach", "friend", "from", "func", "function", "global", "go", "goto", "if", "impl", "implements", "import", "in", "inline", "instanceof", "int", "interface", "is", "lambda", "let", "long", "loop", "match", "mod", "module", "mut", "namespace", "native", "new", "nil", "none", "nonlocal", "not", "null", "or", "package", "pass", "private", "protected", "pub", "public", "raise", "ref", "register", "return", "self", "short", "signed", "sizeof", "static", "struct", "super", "switch", "synchronized", "template", "this", "throw", "throws", "trait", "transient", "true", "try", "type", "typedef", "typename", "union", "unsigned", "use", "using", "var", "virtual", "void", "volatile", "when", "where", "while", "with", "yield"]
 )
 
 _CODE_TOKEN = re.compile(

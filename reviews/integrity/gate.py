@@ -249,24 +249,11 @@ def _is_repetitive(submission: _Submission, settings: GateSettings) -> bool:
 # Words of the classic "lorem ipsum" passage and of the generators' variants, minus short Latin words that also
 # occur in real languages' text (et, in, ut, a, non...).
 _LOREM = frozenset(
-    """
-    lorem ipsum dolor sit amet consectetur consectetuer adipiscing adipisicing elit sed eiusmod tempor incididunt
-    labore dolore magna aliqua enim minim veniam quis nostrud exercitation ullamco laboris nisi aliquip commodo
-    consequat duis aute irure reprehenderit voluptate velit esse cillum fugiat nulla pariatur excepteur sint
-    occaecat cupidatat proident sunt culpa qui officia deserunt mollit anim laborum vestibulum mauris nunc
-    aliquam ligula pellentesque integer donec viverra maecenas praesent curabitur phasellus tincidunt sapien
-    lacus tellus eget nibh vitae morbi tristique senectus netus malesuada fames turpis egestas habitant
-    suspendisse potenti nullam ornare odio quisque fermentum etiam eleifend feugiat vivamus sagittis lectus
-    augue mi faucibus dictum purus porta lacinia posuere cubilia curae accumsan ultrices ultricies massa
-    """.split()
+    ["lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "consectetuer", "adipiscing", "adipisicing", "elit", "sed", "eiusmod", "tempor", "incididunt", "labore", "dolore", "magna", "aliqua", "enim", "minim", "veniam", "quis", "nostrud", "exercitation", "ullamco", "laboris", "nisi", "aliquip", "commodo", "consequat", "duis", "aute", "irure", "reprehenderit", "voluptate", "velit", "esse", "cillum", "fugiat", "nulla", "pariatur", "excepteur", "sint", "occaecat", "cupidatat", "proident", "sunt", "culpa", "qui", "officia", "deserunt", "mollit", "anim", "laborum", "vestibulum", "mauris", "nunc", "aliquam", "ligula", "pellentesque", "integer", "donec", "viverra", "maecenas", "praesent", "curabitur", "phasellus", "tincidunt", "sapien", "lacus", "tellus", "eget", "nibh", "vitae", "morbi", "tristique", "senectus", "netus", "malesuada", "fames", "turpis", "egestas", "habitant", "suspendisse", "potenti", "nullam", "ornare", "odio", "quisque", "fermentum", "etiam", "eleifend", "feugiat", "vivamus", "sagittis", "lectus", "augue", "mi", "faucibus", "dictum", "purus", "porta", "lacinia", "posuere", "cubilia", "curae", "accumsan", "ultrices", "ultricies", "massa"]
 )
 # Words people type when they have nothing to say yet, in a few languages.
 _FILLER = frozenset(
-    """
-    test tests testing tested asdf asd qwe qwer qwert qwerty xxx xx xxxx xyz abc abcd abcdef aaa aaaa bbb
-    blah bla blabla todo tbd tba fixme placeholder dummy filler foo bar baz qux lipsum idk na nil sample
-    тест проверка prueba teste essai prova 测试 テスト
-    """.split()
+    ["test", "tests", "testing", "tested", "asdf", "asd", "qwe", "qwer", "qwert", "qwerty", "xxx", "xx", "xxxx", "xyz", "abc", "abcd", "abcdef", "aaa", "aaaa", "bbb", "blah", "bla", "blabla", "todo", "tbd", "tba", "fixme", "placeholder", "dummy", "filler", "foo", "bar", "baz", "qux", "lipsum", "idk", "na", "nil", "sample", "тест", "проверка", "prueba", "teste", "essai", "prova", "测试", "テスト"]
 )
 _FILLER_PHRASES = re.compile(
     r"\b(?:(?:your|my) (?:answer|text|essay|submission|work) (?:goes )?here|(?:type|write|insert|enter) (?:your )?(?:text|answer) here"
@@ -274,8 +261,7 @@ _FILLER_PHRASES = re.compile(
 )
 
 _PHRASE_WORDS = frozenset(
-    "your my answer text essay submission work goes here type write insert enter sample dummy filler place holder "
-    "placeholder hello world n a to be done completed added".split()
+    ["your", "my", "answer", "text", "essay", "submission", "work", "goes", "here", "type", "write", "insert", "enter", "sample", "dummy", "filler", "place", "holder", "placeholder", "hello", "world", "n", "a", "to", "be", "done", "completed", "added"]
 )
 
 

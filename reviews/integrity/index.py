@@ -123,7 +123,7 @@ class SqlFingerprintIndex(FingerprintIndex):
             return
         self.remove(doc_id)
         for start in range(0, len(values), _CHUNK):
-            chunk = values[start:start + _CHUNK]
+            chunk = values[start : start + _CHUNK]
             self.session.execute(insert(IndexedFingerprint), [{"scope": self.scope, "hash": h, "submission_id": doc_id} for h in chunk])
         self.session.add(IndexedDocument(scope=self.scope, submission_id=doc_id, fingerprints=len(values)))
         self.session.flush()
@@ -133,7 +133,9 @@ class SqlFingerprintIndex(FingerprintIndex):
             self.session.flush()  # a textual statement does not autoflush: pending rows it may refer to go first
             self.session.execute(_REMOVE, {"scope": self.scope, "submission_id": doc_id})
             return
-        self.session.execute(delete(IndexedFingerprint).where(IndexedFingerprint.scope == self.scope, IndexedFingerprint.submission_id == doc_id))
+        self.session.execute(
+            delete(IndexedFingerprint).where(IndexedFingerprint.scope == self.scope, IndexedFingerprint.submission_id == doc_id)
+        )
         self.session.execute(delete(IndexedDocument).where(IndexedDocument.scope == self.scope, IndexedDocument.submission_id == doc_id))
 
     def document_count(self) -> int:
@@ -145,7 +147,7 @@ class SqlFingerprintIndex(FingerprintIndex):
         for start in range(0, len(values), _CHUNK):
             rows = self.session.execute(
                 select(IndexedFingerprint.hash, func.count())
-                .where(IndexedFingerprint.scope == self.scope, IndexedFingerprint.hash.in_(values[start:start + _CHUNK]))
+                .where(IndexedFingerprint.scope == self.scope, IndexedFingerprint.hash.in_(values[start : start + _CHUNK]))
                 .group_by(IndexedFingerprint.hash)
             )
             out.update({to_unsigned(h): int(n) for h, n in rows})
@@ -161,7 +163,7 @@ class SqlFingerprintIndex(FingerprintIndex):
         for start in range(0, len(values), _CHUNK):
             rows = self.session.execute(
                 select(IndexedFingerprint.hash, IndexedFingerprint.submission_id)
-                .where(IndexedFingerprint.scope == self.scope, IndexedFingerprint.hash.in_(values[start:start + _CHUNK]))
+                .where(IndexedFingerprint.scope == self.scope, IndexedFingerprint.hash.in_(values[start : start + _CHUNK]))
                 .order_by(IndexedFingerprint.hash, IndexedFingerprint.submission_id)
             )
             for h, doc_id in rows:

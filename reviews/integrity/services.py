@@ -99,7 +99,9 @@ def _evidence(session: Session, earlier: Submission, later: Submission, match: M
     }
 
 
-def _open_similarity_case(session: Session, assignment: Assignment, earlier: Submission, later: Submission, evidence: dict[str, Any]) -> None:
+def _open_similarity_case(
+    session: Session, assignment: Assignment, earlier: Submission, later: Submission, evidence: dict[str, Any]
+) -> None:
     open_case(
         session,
         course_id=assignment.course_id,
@@ -173,7 +175,9 @@ def sweep_assignment(session: Session, assignment_id: str, threshold: float = 0.
     cluster of three or more (pairs have their own cases). Idempotent: a cluster's case is keyed by its first
     member and updated while it is open."""
     assignment = session.get_one(Assignment, assignment_id)
-    loaded = with_full_texts(session, Submission.assignment_id == assignment.id, Submission.kind == LEARNER_WORK, Submission.status != CANCELLED)
+    loaded = with_full_texts(
+        session, Submission.assignment_id == assignment.id, Submission.kind == LEARNER_WORK, Submission.status != CANCELLED
+    )
     subs = sorted((s for s, _text in loaded.values()), key=lambda s: (s.created_at, s.id))
     documents: dict[str, Document] = {s.id: prepare(s.id, loaded[s.id][1], PROSE) for s in subs}
     excluded = _excluded(assignment)
@@ -209,7 +213,11 @@ def sweep_assignment(session: Session, assignment_id: str, threshold: float = 0.
         members.sort(key=order.__getitem__)
         evidence = {
             "members": [{"submission_id": m, "author_id": authors[m]} for m in members],
-            "pairs": [{"a": a, "b": b, "score": round(s, 4)} for (a, b), s in sorted(pair_scores.items()) if a in members and b in members and s >= threshold],
+            "pairs": [
+                {"a": a, "b": b, "score": round(s, 4)}
+                for (a, b), s in sorted(pair_scores.items())
+                if a in members and b in members and s >= threshold
+            ],
         }
         case = open_case(
             session,
@@ -238,7 +246,9 @@ def note_rejection(session: Session, assignment: Assignment, author_id: str, *, 
     ).all()
     if len(rows) < limit:
         return False
-    count = session.scalar(select(func.count(Rejection.id)).where(Rejection.assignment_id == assignment.id, Rejection.author_id == author_id))
+    count = session.scalar(
+        select(func.count(Rejection.id)).where(Rejection.assignment_id == assignment.id, Rejection.author_id == author_id)
+    )
     open_case(
         session,
         course_id=assignment.course_id,

@@ -8,7 +8,7 @@ import marshmallow as ma
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint
 
-__all__ = ["Blueprint", "api", "ErrorSchema"]
+__all__ = ["Blueprint", "ErrorSchema", "api"]
 
 
 class _ErrorDetail(ma.Schema):

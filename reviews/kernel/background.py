@@ -35,7 +35,7 @@ def _after_commit(session: Session) -> None:
     for name, args, countdown, app in pending:
         try:
             app.extensions["fairpeer.background"].send(name, args, countdown)
-        except Exception:  # noqa: BLE001 - the sweep re-enqueues anything whose send was lost
+        except Exception:
             log.exception("could not send task %s; the periodic sweep will pick the work up", name)
 
 
@@ -108,7 +108,7 @@ class Background:
                     continue
                 try:
                     self.run_now(name, args)
-                except Exception:  # noqa: BLE001 - one failed task must not stop the runner
+                except Exception:
                     log.exception("embedded task %s failed", name)
 
         def tick() -> None:

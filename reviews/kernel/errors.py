@@ -145,7 +145,7 @@ def _retry_after(exc: HTTPException) -> int:
         reset = getattr(getattr(limit, "limit", None), "get_expiry", None)
         if reset is not None:
             return max(1, int(reset()))
-    except Exception:  # noqa: BLE001 - an estimate is fine; never fail the error answer
+    except Exception:
         pass
     return 60
 

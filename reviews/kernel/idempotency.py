@@ -64,7 +64,12 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         if not key:
             return view(*args, **kwargs)
         if len(key) > 200:
-            raise ApiError(422, "invalid_request", "Idempotency-Key is too long; use at most 200 characters.", {"fields": {"Idempotency-Key": ["Too long."]}})
+            raise ApiError(
+                422,
+                "invalid_request",
+                "Idempotency-Key is too long; use at most 200 characters.",
+                {"fields": {"Idempotency-Key": ["Too long."]}},
+            )
         user = current_user()
         body_hash = _body_hash()
         session = db.session
@@ -91,7 +96,9 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             session.rollback()
             raise _conflict("A request with this Idempotency-Key is still running. Wait for it, then retry.") from None
         record_id = session.scalar(
-            select(IdempotencyKey.id).where(IdempotencyKey.user_id == user.id, IdempotencyKey.path == request.path, IdempotencyKey.key == key)
+            select(IdempotencyKey.id).where(
+                IdempotencyKey.user_id == user.id, IdempotencyKey.path == request.path, IdempotencyKey.key == key
+            )
         )
         try:
             result = view(*args, **kwargs)

@@ -20,7 +20,10 @@ from reviews.submissions.models import CANCELLED, Submission
 
 def _submission_of(session: Session, case: Case) -> Submission:
     if case.submission_id is None:
-        raise invalid({"action": ["This case is not about one submission."]}, "This action needs a case about a submission; use dismiss or discount_review.")
+        raise invalid(
+            {"action": ["This case is not about one submission."]},
+            "This action needs a case about a submission; use dismiss or discount_review.",
+        )
     return session.get_one(Submission, case.submission_id)
 
 

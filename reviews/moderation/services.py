@@ -104,7 +104,9 @@ def report_claimed_item(session: Session, claim: ReviewClaim, reporter: User, ki
     return case
 
 
-def report_submission(session: Session, submission: Submission, reporter: User, role: str, kind: str, message: str, review_id: str | None) -> Case:
+def report_submission(
+    session: Session, submission: Submission, reporter: User, role: str, kind: str, message: str, review_id: str | None
+) -> Case:
     """An author's appeal, or a mentor's or staff member's report, about a submission or one of its reviews."""
     assignment = session.get_one(Assignment, submission.assignment_id)
     evidence: dict[str, Any] = {"reported_by": reporter.id, "message": message, "role": role}
@@ -112,7 +114,9 @@ def report_submission(session: Session, submission: Submission, reporter: User, 
     if review_id is not None:
         review = session.get(Review, review_id)
         if review is None or review.submission_id != submission.id:
-            raise invalid({"review_id": ["Not a review of this submission."]}, "review_id must name one of the reviews this submission received.")
+            raise invalid(
+                {"review_id": ["Not a review of this submission."]}, "review_id must name one of the reviews this submission received."
+            )
         evidence["review_id"] = review.id
         evidence["review"] = {"scores": review.scores, "comments": review.comments, "overall_comment": review.overall_comment}
     case = open_case(

@@ -30,9 +30,7 @@ def find_and_enqueue(session: Session, grace: timedelta = GRACE) -> dict[str, in
                         or_(Assignment.calibrated_inputs_at.is_(None), Assignment.calibrated_inputs_at < Assignment.inputs_changed_at),
                     ),
                     # ...or reviews the latest run did not count (older than the grace period, so not in flight).
-                    select(func.count(Review.id))
-                    .where(Review.assignment_id == Assignment.id, Review.created_at < cutoff)
-                    .scalar_subquery()
+                    select(func.count(Review.id)).where(Review.assignment_id == Assignment.id, Review.created_at < cutoff).scalar_subquery()
                     > Assignment.calibrated_review_count,
                 ),
             )

@@ -75,7 +75,10 @@ def home() -> Any:
     if user is None:
         return render_template("signed_out.html")
     rows = db.session.execute(
-        select(Course, Membership.role).join(Membership, Membership.course_id == Course.id).where(Membership.user_id == user.id).order_by(Course.title)
+        select(Course, Membership.role)
+        .join(Membership, Membership.course_id == Course.id)
+        .where(Membership.user_id == user.id)
+        .order_by(Course.title)
     ).all()
     courses = []
     for course, role in rows:
@@ -126,7 +129,10 @@ def _assignment_page(item: Assignment, user: User, draft: str | None = None, sta
             own = db.session.get_one(Submission, progress["submission"]["id"])
             # The learner sees what they handed in, so an accepted attempt is never mistaken for a lost one.
             own_view = {
-                "attempt": own.attempt, "status": own.status, "text": own.text, "cancelled_reason": own.cancelled_reason,
+                "attempt": own.attempt,
+                "status": own.status,
+                "text": own.text,
+                "cancelled_reason": own.cancelled_reason,
                 "files": [submissions.file_json(f) for f in submissions.files_of(db.session, own.id)],
             }
             if is_released(db.session, item, own, db.session.get(Score, own.id)):
@@ -147,8 +153,13 @@ def submit(assignment_id: str) -> Any:
     text = request.form.get("text", "")
     try:
         done = submissions.submit(
-            db.session, item, user, text, uploads,
-            max_files=current_app.config["MAX_FILES"], max_bytes=current_app.config["MAX_FILE_BYTES"],
+            db.session,
+            item,
+            user,
+            text,
+            uploads,
+            max_files=current_app.config["MAX_FILES"],
+            max_bytes=current_app.config["MAX_FILE_BYTES"],
             debounce_seconds=current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"],
         )
         db.session.commit()
@@ -169,7 +180,9 @@ def claim(assignment_id: str) -> Any:
     item = get_assignment(db.session, assignment_id)
     require_role(item.course_id, user, (LEARNER,), "That assignment", "claim reviews")
     try:
-        allocation.claim_next_review(db.session, item.id, user, current_app.config["CLAIM_LEASE_MINUTES"], current_app.config["OVER_REVIEW_EXTRA"])
+        allocation.claim_next_review(
+            db.session, item.id, user, current_app.config["CLAIM_LEASE_MINUTES"], current_app.config["OVER_REVIEW_EXTRA"]
+        )
         db.session.commit()
     except ApiError as exc:
         db.session.rollback()
@@ -286,8 +299,19 @@ def case(case_id: str) -> Any:
         criteria, max_total = item.criteria, item.max_total
         files = [submissions.file_json(f) for f in submissions.files_of(db.session, subject.id)]
     return render_template(
-        "case.html", case=view, course_id=row.course_id, left=left, right=right, left_title=left_title, right_title=right_title,
-        reviews=reviews, actions=ACTIONS, score=score, criteria=criteria, max_total=max_total, files=files,
+        "case.html",
+        case=view,
+        course_id=row.course_id,
+        left=left,
+        right=right,
+        left_title=left_title,
+        right_title=right_title,
+        reviews=reviews,
+        actions=ACTIONS,
+        score=score,
+        criteria=criteria,
+        max_total=max_total,
+        files=files,
     )
 
 

@@ -15,7 +15,9 @@ from reviews.submissions.services import attempts_used, latest_submission
 
 def record_json(session: Session, course: Course, learner: User, *, for_learner: bool) -> dict[str, Any]:
     projects = []
-    for assignment in session.scalars(select(Assignment).where(Assignment.course_id == course.id).order_by(Assignment.created_at, Assignment.id)):
+    for assignment in session.scalars(
+        select(Assignment).where(Assignment.course_id == course.id).order_by(Assignment.created_at, Assignment.id)
+    ):
         latest = latest_submission(session, assignment.id, learner.id)
         projects.append(
             {

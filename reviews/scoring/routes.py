@@ -44,7 +44,11 @@ def staff_grade(body: dict[str, Any], submission_id: str) -> Any:
     actions.staff_grade_given(db.session, submission, caller)
     request_recalibration(db.session, assignment.id, current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"], inputs_changed=True)
     db.session.commit()
-    return {"id": grade.id, "submission_id": submission.id, "score": services.score_json(db.session, assignment, submission, for_author=False)}
+    return {
+        "id": grade.id,
+        "submission_id": submission.id,
+        "score": services.score_json(db.session, assignment, submission, for_author=False),
+    }
 
 
 @blp.route("/assignments/<assignment_id>/release", methods=["POST"])
@@ -76,13 +80,43 @@ def scores_csv(assignment_id: str) -> Any:
         latest[user.id] = (submission, user)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["learner_id", "email", "name", "submission_id", "attempt", "status", "score", "low", "high", "max", "reviews", "method", "released"])
+    writer.writerow(
+        [
+            "learner_id",
+            "email",
+            "name",
+            "submission_id",
+            "attempt",
+            "status",
+            "score",
+            "low",
+            "high",
+            "max",
+            "reviews",
+            "method",
+            "released",
+        ]
+    )
     for submission, user in latest.values():
         score = services.score_json(db.session, assignment, submission, for_author=False) or {}
         interval = score.get("interval") or [None, None]
-        writer.writerow([
-            user.id, user.email, user.name, submission.id, submission.attempt, submission.status,
-            score.get("value", ""), interval[0] if interval[0] is not None else "", interval[1] if interval[1] is not None else "",
-            assignment.max_total, score.get("reviews", 0), score.get("method", ""), score.get("released", False),
-        ])
-    return Response(out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="scores-{assignment.id}.csv"'})
+        writer.writerow(
+            [
+                user.id,
+                user.email,
+                user.name,
+                submission.id,
+                submission.attempt,
+                submission.status,
+                score.get("value", ""),
+                interval[0] if interval[0] is not None else "",
+                interval[1] if interval[1] is not None else "",
+                assignment.max_total,
+                score.get("reviews", 0),
+                score.get("method", ""),
+                score.get("released", False),
+            ]
+        )
+    return Response(
+        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="scores-{assignment.id}.csv"'}
+    )

@@ -159,8 +159,15 @@ def recalibrate(
     if seen_inputs is None:
         assignment.inputs_changed_at = now
     audit.record(
-        session, assignment.course_id, None, "scores.recalibrated", f"assignment:{assignment.id}",
-        version=version, reviews=len(reviews), method=public_method(chosen), selection=selection,
+        session,
+        assignment.course_id,
+        None,
+        "scores.recalibrated",
+        f"assignment:{assignment.id}",
+        version=version,
+        reviews=len(reviews),
+        method=public_method(chosen),
+        selection=selection,
     )
     session.commit()
     return version
@@ -197,8 +204,10 @@ def fit_assignment(
             if rmse is not None and np.isfinite(rmse):
                 pooled[candidate] = pooled.get(candidate, 0.0) + float(rmse) ** 2
     chosen = min(pooled, key=lambda m: (pooled[m], CANDIDATE_ORDER.index(m) if m in CANDIDATE_ORDER else 99)) if pooled else "model"
-    fits = {k: fit if fit.method == chosen else (model_fits[k] if chosen == "model" else calibration.fit(grades[k], method=chosen))
-            for k, fit in autos.items()}
+    fits = {
+        k: fit if fit.method == chosen else (model_fits[k] if chosen == "model" else calibration.fit(grades[k], method=chosen))
+        for k, fit in autos.items()
+    }
     return fits, chosen, {"chosen": chosen, "pooled_loo_mse": {k: round(v, 6) for k, v in pooled.items()}}, model_fits
 
 
@@ -245,8 +254,12 @@ def _write_reviewer_stats(
                 reasons.append("bias")
             if reasons:
                 flagged.setdefault(reviewer_id, {})[key] = {
-                    "reasons": reasons, "bias": stat.bias, "reliability": stat.reliability, "low_effort": stat.low_effort,
-                    "grades": stat.grades, "samples_seen": stat.samples_seen,
+                    "reasons": reasons,
+                    "bias": stat.bias,
+                    "reliability": stat.reliability,
+                    "low_effort": stat.low_effort,
+                    "grades": stat.grades,
+                    "samples_seen": stat.samples_seen,
                 }
     for reviewer_id, evidence in flagged.items():
         moderation.open_case(
@@ -287,16 +300,37 @@ def score_json(session: Session, assignment: Assignment, submission: Submission,
     staff = latest_staff_grades(session, [submission.id]).get(submission.id)
     max_total = assignment.max_total
     if submission.status == CANCELLED:
-        return {"value": 0.0, "max": max_total, "interval": [0.0, 0.0], "reviews": score.reviews if score else 0,
-                "method": "cancelled", "criteria": {}, "released": True}
+        return {
+            "value": 0.0,
+            "max": max_total,
+            "interval": [0.0, 0.0],
+            "reviews": score.reviews if score else 0,
+            "method": "cancelled",
+            "criteria": {},
+            "released": True,
+        }
     if staff is not None:
         value = float(sum(staff.scores.values()))
-        return {"value": value, "max": max_total, "interval": [value, value], "reviews": score.reviews if score else 0,
-                "method": "staff", "criteria": {k: {"value": v, "interval": [v, v]} for k, v in staff.scores.items()}, "released": True}
+        return {
+            "value": value,
+            "max": max_total,
+            "interval": [value, value],
+            "reviews": score.reviews if score else 0,
+            "method": "staff",
+            "criteria": {k: {"value": v, "interval": [v, v]} for k, v in staff.scores.items()},
+            "released": True,
+        }
     if score is not None and score.override_value is not None:
         v = score.override_value
-        return {"value": v, "max": max_total, "interval": [v, v], "reviews": score.reviews, "method": "override",
-                "criteria": score.criteria, "released": True}
+        return {
+            "value": v,
+            "max": max_total,
+            "interval": [v, v],
+            "reviews": score.reviews,
+            "method": "override",
+            "criteria": score.criteria,
+            "released": True,
+        }
     if score is None or score.value is None:
         return None
     released = is_released(session, assignment, submission, score)
@@ -323,7 +357,9 @@ def override_score(session: Session, submission: Submission, value: float, note:
     audit.record(session, course_id, actor_id, "score.overridden", f"submission:{submission.id}", value=value, previous=previous, note=note)
 
 
-def give_staff_grade(session: Session, submission: Submission, grader_id: str, scores: dict[str, float], note: str, course_id: str) -> StaffGrade:
+def give_staff_grade(
+    session: Session, submission: Submission, grader_id: str, scores: dict[str, float], note: str, course_id: str
+) -> StaffGrade:
     grade = StaffGrade(submission_id=submission.id, grader_id=grader_id, scores=scores, note=note)
     session.add(grade)
     audit.record(session, course_id, grader_id, "score.staff_graded", f"submission:{submission.id}", scores=scores, note=note)

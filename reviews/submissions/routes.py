@@ -61,7 +61,10 @@ def _read_body(require_scores: bool) -> tuple[str, Any, list[services.Upload]]:
     if not isinstance(text, str):
         raise invalid({"text": ["Must be a string."]})
     if len(text) > current_app.config["MAX_TEXT_CHARS"]:
-        raise invalid({"text": [f"Longer than {current_app.config['MAX_TEXT_CHARS']} characters."]}, "The text is too long; shorten it or attach a file.")
+        raise invalid(
+            {"text": [f"Longer than {current_app.config['MAX_TEXT_CHARS']} characters."]},
+            "The text is too long; shorten it or attach a file.",
+        )
     if require_scores and scores is None:
         raise invalid({"scores": ["Missing: give the staff score of every criterion."]})
     return text, scores, uploads
@@ -78,7 +81,13 @@ def submit(assignment_id: str) -> Any:
     require_role(assignment.course_id, caller, (LEARNER,), "That assignment", "submit work")
     text, _scores, uploads = _read_body(require_scores=False)
     submission = services.submit(
-        db.session, assignment, caller, text, uploads, max_files=current_app.config["MAX_FILES"], max_bytes=current_app.config["MAX_FILE_BYTES"],
+        db.session,
+        assignment,
+        caller,
+        text,
+        uploads,
+        max_files=current_app.config["MAX_FILES"],
+        max_bytes=current_app.config["MAX_FILE_BYTES"],
         debounce_seconds=current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"],
     )
     db.session.commit()
@@ -95,7 +104,14 @@ def add_sample(assignment_id: str) -> Any:
     require_role(assignment.course_id, caller, (STAFF,), "That assignment", "add calibration samples")
     text, scores, uploads = _read_body(require_scores=True)
     sample = services.add_calibration_sample(
-        db.session, assignment, caller, text, scores, uploads, max_files=current_app.config["MAX_FILES"], max_bytes=current_app.config["MAX_FILE_BYTES"],
+        db.session,
+        assignment,
+        caller,
+        text,
+        scores,
+        uploads,
+        max_files=current_app.config["MAX_FILES"],
+        max_bytes=current_app.config["MAX_FILE_BYTES"],
         debounce_seconds=current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"],
     )
     db.session.commit()
@@ -142,9 +158,16 @@ def list_reviews(submission_id: str) -> Any:
         return {"released": False, "reviews": []}
     reviews = []
     for review in rows:
-        item: dict[str, Any] = {"id": review.id, "scores": review.scores, "comments": review.comments, "overall_comment": review.overall_comment}
+        item: dict[str, Any] = {
+            "id": review.id,
+            "scores": review.scores,
+            "comments": review.comments,
+            "overall_comment": review.overall_comment,
+        }
         if role in (MENTOR, STAFF):
-            item.update(reviewer_id=review.reviewer_id, weight=review.weight, discounted=review.discounted, created_at=review.created_at.isoformat())
+            item.update(
+                reviewer_id=review.reviewer_id, weight=review.weight, discounted=review.discounted, created_at=review.created_at.isoformat()
+            )
         reviews.append(item)
     return {"released": released, "reviews": reviews}
 

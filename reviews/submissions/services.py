@@ -46,7 +46,9 @@ def rejected(reasons: list[Rejection]) -> ApiError:
 def _check_files(uploads: list[Upload], max_files: int, max_bytes: int) -> tuple[list[tuple[Upload, str, str]], list[Rejection]]:
     reasons: list[Rejection] = []
     if len(uploads) > max_files:
-        reasons.append(Rejection("too_many_files", f"You attached {len(uploads)} files; at most {max_files} are allowed. Combine or remove some."))
+        reasons.append(
+            Rejection("too_many_files", f"You attached {len(uploads)} files; at most {max_files} are allowed. Combine or remove some.")
+        )
         return [], reasons
     checked = []
     for upload in uploads:
@@ -120,7 +122,9 @@ def submit(
         select(Membership.id).where(Membership.course_id == assignment.course_id, Membership.user_id == author.id).with_for_update()
     )
     if assignment.due_at is not None and now > assignment.due_at:
-        raise ApiError(409, "past_due", f"The deadline for this assignment passed at {assignment.due_at.isoformat()}; submissions are closed.")
+        raise ApiError(
+            409, "past_due", f"The deadline for this assignment passed at {assignment.due_at.isoformat()}; submissions are closed."
+        )
     used = attempts_used(session, assignment.id, author.id)
     if assignment.max_attempts is not None and used >= assignment.max_attempts:
         raise ApiError(
@@ -249,11 +253,19 @@ def add_calibration_sample(
 
 
 def file_json(stored: StoredFile) -> dict[str, Any]:
-    return {"id": stored.id, "filename": stored.filename, "content_type": stored.content_type, "size": stored.size, "url": f"/api/files/{stored.id}"}
+    return {
+        "id": stored.id,
+        "filename": stored.filename,
+        "content_type": stored.content_type,
+        "size": stored.size,
+        "url": f"/api/files/{stored.id}",
+    }
 
 
 def files_of(session: Session, submission_id: str) -> list[StoredFile]:
-    return list(session.scalars(select(StoredFile).where(StoredFile.submission_id == submission_id).order_by(StoredFile.created_at, StoredFile.id)))
+    return list(
+        session.scalars(select(StoredFile).where(StoredFile.submission_id == submission_id).order_by(StoredFile.created_at, StoredFile.id))
+    )
 
 
 def progress_json(session: Session, assignment: Assignment, learner_id: str) -> dict[str, Any]:

@@ -22,7 +22,13 @@ pytestmark = pytest.mark.browser
 TIMEOUT_MS = 10_000
 ATTACHMENT = b"# Plan\n\nScope: one street. Risks: the supplier fails; a second farm stays on call.\n"
 # Per-reviewer points, so the released score comes from real, differing reviews.
-REVIEWER_POINTS = [{"scope": 3, "risks": 2}, {"scope": 4, "risks": 3}, {"scope": 2, "risks": 2}, {"scope": 3, "risks": 1}, {"scope": 4, "risks": 3}]
+REVIEWER_POINTS = [
+    {"scope": 3, "risks": 2},
+    {"scope": 4, "risks": 3},
+    {"scope": 2, "risks": 2},
+    {"scope": 3, "risks": 1},
+    {"scope": 4, "risks": 3},
+]
 
 
 @dataclass

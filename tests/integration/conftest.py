@@ -349,7 +349,7 @@ class Stack:
             try:
                 if background.ping(1.0):
                     return
-            except Exception:  # noqa: BLE001 - not ready yet: the ping times out
+            except Exception:
                 pass
         pytest.fail(f"{worker.name} did not answer a ping within {timeout:.0f}s\n{worker.log_tail()}", pytrace=False)
 
@@ -373,7 +373,9 @@ def stack(pg_url: str, redis_url: str, tmp_path: Path) -> Iterator[Stack]:
 # ---------------------------------------------------------------- polling
 
 
-def wait_for(check: Callable[[], T | None], timeout: float, what: str, interval: float = 0.25, details: Callable[[], str] | None = None) -> T:
+def wait_for(
+    check: Callable[[], T | None], timeout: float, what: str, interval: float = 0.25, details: Callable[[], str] | None = None
+) -> T:
     """Poll ``check`` until it returns something truthy; fail with ``what`` (and ``details()``) after ``timeout``."""
     deadline = time.monotonic() + timeout
     last: T | None = None

@@ -114,9 +114,13 @@ def background_idle(app: Flask, assignment_id: str) -> bool:
         unchecked = db.session.scalar(select(Submission.id).where(*learner_work, Submission.similarity_checked_at.is_(None)).limit(1))
         active = (*learner_work, Submission.status == ACTIVE)
         reviewed = db.session.scalar(
-            select(func.count(Review.id)).join(Submission, Submission.id == Review.submission_id).where(*active, Review.discounted.is_(False))
+            select(func.count(Review.id))
+            .join(Submission, Submission.id == Review.submission_id)
+            .where(*active, Review.discounted.is_(False))
         )
-        scored = db.session.scalar(select(func.coalesce(func.sum(Score.reviews), 0)).join(Submission, Submission.id == Score.submission_id).where(*active))
+        scored = db.session.scalar(
+            select(func.coalesce(func.sum(Score.reviews), 0)).join(Submission, Submission.id == Score.submission_id).where(*active)
+        )
         changed, calibrated = assignment.inputs_changed_at, assignment.calibrated_inputs_at
         return (
             unchecked is None
@@ -171,7 +175,9 @@ def differences(got: dict[str, Any], want: dict[str, Any], tol: float = 1e-9) ->
             continue
         for key in sorted(cb):
             problems += [f"{email}: criteria.{key}.{p}" for p in _number_diffs("value", ca[key].get("value"), cb[key].get("value"), tol)]
-            problems += [f"{email}: criteria.{key}.{p}" for p in _number_diffs("interval", ca[key].get("interval"), cb[key].get("interval"), tol)]
+            problems += [
+                f"{email}: criteria.{key}.{p}" for p in _number_diffs("interval", ca[key].get("interval"), cb[key].get("interval"), tol)
+            ]
     return problems
 
 

@@ -11,8 +11,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYS = ("clients", "claims_per_s", "raw_claims_per_s", "ratio", "p50_ms", "p99_ms", "double_claims", "self_claims",
-        "under_reviewed", "review_spread")
+KEYS = (
+    "clients",
+    "claims_per_s",
+    "raw_claims_per_s",
+    "ratio",
+    "p50_ms",
+    "p99_ms",
+    "double_claims",
+    "self_claims",
+    "under_reviewed",
+    "review_spread",
+)
 
 
 @pytest.mark.integration
@@ -20,7 +30,12 @@ def test_allocation_bench_smoke(pg_url: str, redis_url: str) -> None:
     env = {**os.environ, "DATABASE_URL": pg_url}
     done = subprocess.run(
         [sys.executable, "bench/allocation.py", "--clients", "2", "--seconds", "90", "--redis-url", redis_url, "--json"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])

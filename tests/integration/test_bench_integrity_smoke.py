@@ -76,7 +76,9 @@ def test_integrity_bench_measures_the_check_in_postgres(pg_url: str) -> None:
     # The bench left the database as it found it: empty, with the very keys the migrations made.
     assert _schema(pg_url) == before
     with psycopg.connect(pg_url) as conn:
-        assert conn.execute("SELECT (SELECT count(*) FROM submissions) + (SELECT count(*) FROM fingerprints) + (SELECT count(*) FROM users)").fetchone() == (0,)
+        assert conn.execute(
+            "SELECT (SELECT count(*) FROM submissions) + (SELECT count(*) FROM fingerprints) + (SELECT count(*) FROM users)"
+        ).fetchone() == (0,)
     command.check(alembic_config(pg_url))
 
 
@@ -101,7 +103,7 @@ def test_integrity_bench_without_postgres_says_latency_needs_it() -> None:
 
 # ---------------------------------------------------------------- the lookup the check uses, against the generic path
 
-_WORDS = "the a of to and in is it that was for on are as with his they at be this have from or one had by".split()
+_WORDS = ["the", "a", "of", "to", "and", "in", "is", "it", "that", "was", "for", "on", "are", "as", "with", "his", "they", "at", "be", "this", "have", "from", "or", "one", "had", "by"]
 
 
 def _text(rng: random.Random, n: int = 80) -> str:
@@ -156,8 +158,12 @@ def test_lookup_finds_what_find_candidates_and_common_weights_find(index_session
         # The default weighting, and ones under which many fingerprints are common (the collection is counted in full).
         for weighting in (CommonWeighting(), CommonWeighting(share=0.05, floor=1), CommonWeighting(share=0.01, floor=0)):
             lookup = sql_index.lookup(document.hashes, weighting, excluded=excluded)
-            assert weights_from_frequencies(lookup.frequencies, lookup.documents, weighting) == common_weights(sql_index, document.hashes, weighting)
-            assert weights_from_frequencies(lookup.frequencies, lookup.documents, weighting) == common_weights(memory, document.hashes, weighting)
+            assert weights_from_frequencies(lookup.frequencies, lookup.documents, weighting) == common_weights(
+                sql_index, document.hashes, weighting
+            )
+            assert weights_from_frequencies(lookup.frequencies, lookup.documents, weighting) == common_weights(
+                memory, document.hashes, weighting
+            )
             found = rank_candidates(lookup.postings, document.id, limit=10)
             assert found == find_candidates(sql_index, document, excluded=excluded, weighting=weighting, limit=10)
             everyone = rank_candidates(lookup.postings, document.id, limit=100)

@@ -27,7 +27,9 @@ ATTEMPTS_PER_LEARNER = 6  # more than the pool can give everyone: the caps must 
 def test_concurrent_claims_respect_caps_and_never_repeat(pg_url: str, make_web_app: Callable[..., Flask]) -> None:
     # Background work inline: each review's recalibration runs in the request thread, concurrently with the claims.
     app = make_web_app(pg_url)
-    world = build_world(app, app.test_client(), n_learners=THREADS, reviews_required=REVIEWS_REQUIRED, reviews_to_give=4, calibration_share=0.0)
+    world = build_world(
+        app, app.test_client(), n_learners=THREADS, reviews_required=REVIEWS_REQUIRED, reviews_to_give=4, calibration_share=0.0
+    )
     for i, learner in enumerate(world.learners):
         assert world.submit(learner, n=i).status_code == 201
     extra = app.config["OVER_REVIEW_EXTRA"]
@@ -53,7 +55,7 @@ def test_concurrent_claims_respect_caps_and_never_repeat(pg_url: str, make_web_a
                 log.append(("review", review.status_code, review.get_json()))
                 if review.status_code != 201:
                     return
-        except Exception as exc:  # noqa: BLE001 - reported below with the thread's history
+        except Exception as exc:
             log.append(("exception", 0, repr(exc)))
 
     threads = [threading.Thread(target=learner_works, args=(i,), name=f"learner-{i}") for i in range(THREADS)]
@@ -123,7 +125,9 @@ def test_one_learner_asking_many_times_at_once_gets_one_claim(pg_url: str, make_
     assert len(live) == 1 and len(shown) == 1, f"one learner holds {len(live)} live claims and was shown {len(shown)} items"
 
 
-def test_claims_are_served_while_a_recalibration_writes(pg_url: str, make_web_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_claims_are_served_while_a_recalibration_writes(
+    pg_url: str, make_web_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A recalibration's write phase (here the first run, which creates every submission's Score row) must not
     hide the pool from claimers: claims lock submissions with SKIP LOCKED, so any lock a run takes on them
     turns into a spurious nothing_to_review, and allocation that depends on when runs happen."""
@@ -151,7 +155,7 @@ def test_claims_are_served_while_a_recalibration_writes(pg_url: str, make_web_ap
         try:
             with app.app_context():
                 recalibrate(db.session, world.assignment_id, method=app.config["CALIBRATION_METHOD"])
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             failures.append(exc)
             paused.set()
 

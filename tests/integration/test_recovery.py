@@ -41,7 +41,9 @@ def calibration_state(app: Flask, assignment_id: str) -> tuple[int, int]:
     """(the assignment's calibration version, how many scores have a value)."""
     with app.app_context():
         assignment = db.session.get_one(Assignment, assignment_id)
-        scored = db.session.scalar(select(func.count()).select_from(Score).where(Score.assignment_id == assignment_id, Score.value.is_not(None)))
+        scored = db.session.scalar(
+            select(func.count()).select_from(Score).where(Score.assignment_id == assignment_id, Score.value.is_not(None))
+        )
         return assignment.calibration_version, int(scored or 0)
 
 

@@ -52,7 +52,9 @@ def test_item_under_investigation_is_held_back(world: World) -> None:
     world.submit(a, n=0)
     world.submit(b, n=1)
     sid = a.get(f"/api/assignments/{world.assignment_id}/progress").get_json()["submission"]["id"]
-    case_id = world.mentor.post(f"/api/submissions/{sid}/reports", json={"kind": "plagiarism", "message": "Looks copied."}).get_json()["case_id"]
+    case_id = world.mentor.post(f"/api/submissions/{sid}/reports", json={"kind": "plagiarism", "message": "Looks copied."}).get_json()[
+        "case_id"
+    ]
     r = world.claim(b)
     assert r.status_code == 404 and r.get_json()["error"]["code"] == "nothing_to_review"
     world.mentor.post(f"/api/escalations/{case_id}/claim")
@@ -138,9 +140,12 @@ def test_concurrent_claims_never_over_claim(app: Flask, client: FlaskClient) -> 
                 if r.status_code not in (200, 201, 404):
                     errors.append(r.get_json())
                 if r.status_code == 201:
-                    local.post(f"/api/review-claims/{r.get_json()['claim_id']}/review", json={"scores": {"scope": 2, "risks": 2}},
-                               headers=learner.headers())
-        except Exception as exc:  # noqa: BLE001 - reported below
+                    local.post(
+                        f"/api/review-claims/{r.get_json()['claim_id']}/review",
+                        json={"scores": {"scope": 2, "risks": 2}},
+                        headers=learner.headers(),
+                    )
+        except Exception as exc:
             errors.append(repr(exc))
 
     threads = [threading.Thread(target=claim_all, args=(learner,)) for learner in world.learners]

@@ -112,9 +112,7 @@ def test_unreliable_reviewer_case_opened_once(app: Flask, client: FlaskClient) -
             if r.status_code != 201:
                 continue
             text = r.get_json()["item"]["text"]
-            if learner is careless:
-                scores = {"scope": 4, "risks": 4}
-            elif text.startswith("Sample one"):
+            if learner is careless or text.startswith("Sample one"):
                 scores = {"scope": 4, "risks": 4}
             elif text.startswith("Sample two"):
                 scores = {"scope": 0, "risks": 0}

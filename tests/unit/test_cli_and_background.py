@@ -63,7 +63,7 @@ def test_demo_fills_an_empty_database_once(cli_env: Path) -> None:
     assert home.status_code == 200 and "Project Planning 101" in home.get_data(as_text=True)
     record_path = next(part.split('"')[0] for part in home.get_data(as_text=True).split('href="')[1:] if part.startswith("/records/"))
     record = client.get(record_path).get_data(as_text=True)
-    assert "class=\"score\"" in record
+    assert 'class="score"' in record
     mentor = app.test_client()
     queue_home = mentor.get(links["mentor"].replace("http://demo:5000", ""), follow_redirects=True).get_data(as_text=True)
     assert "Escalation queue" in queue_home

@@ -30,7 +30,9 @@ def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
 def test_invalid_json(world: World) -> None:
     r = world.admin.post("/api/courses", data="{not json", headers={"Content-Type": "application/json"})
     assert_error(r, 400, "invalid_json")
-    r = world.learners[0].post(f"/api/assignments/{world.assignment_id}/submissions", data="{oops", headers={"Content-Type": "application/json"})
+    r = world.learners[0].post(
+        f"/api/assignments/{world.assignment_id}/submissions", data="{oops", headers={"Content-Type": "application/json"}
+    )
     assert_error(r, 400, "invalid_json")
 
 
@@ -72,7 +74,9 @@ def test_already_reviewed_and_claim_expired(world: World) -> None:
 def test_already_claimed_and_conflict(world: World) -> None:
     world.submit(world.learners[0])
     submission_id = world.learners[0].get(f"/api/assignments/{world.assignment_id}/progress").get_json()["submission"]["id"]
-    case_id = world.learners[0].post(f"/api/submissions/{submission_id}/reports", json={"kind": "other", "message": "x"}).get_json()["case_id"]
+    case_id = (
+        world.learners[0].post(f"/api/submissions/{submission_id}/reports", json={"kind": "other", "message": "x"}).get_json()["case_id"]
+    )
     assert world.mentor.post(f"/api/escalations/{case_id}/claim").status_code == 200
     assert_error(world.staff.post(f"/api/escalations/{case_id}/claim"), 409, "already_claimed")
     assert_error(world.admin.post("/api/users", json={"email": "staff@example.org", "name": "Dup"}), 409, "conflict")
@@ -122,8 +126,13 @@ def test_invalid_request_names_each_field(world: World) -> None:
 def test_assignment_that_cannot_supply_its_reviews_is_refused(world: World) -> None:
     r = world.staff.post(
         f"/api/courses/{world.course_id}/assignments",
-        json={"title": "T", "rubric": {"criteria": [{"key": "q", "title": "Q", "max_points": 4}]},
-              "reviews_required": 3, "reviews_to_give": 3, "calibration_share": 0.2},
+        json={
+            "title": "T",
+            "rubric": {"criteria": [{"key": "q", "title": "Q", "max_points": 4}]},
+            "reviews_required": 3,
+            "reviews_to_give": 3,
+            "calibration_share": 0.2,
+        },
     )
     error = assert_error(r, 422, "invalid_request")
     assert "reviews_to_give" in error["details"]["fields"]
@@ -157,8 +166,13 @@ def test_review_scores_validated_against_rubric(world: World) -> None:
 )
 def test_submission_rejected_with_reasons(world: World, text: str, code: str) -> None:
     learner = world.learners[0]
-    error = assert_error(world.submit(learner, text=text) if text else learner.post(
-        f"/api/assignments/{world.assignment_id}/submissions", json={"text": ""}), 422, "submission_rejected")
+    error = assert_error(
+        world.submit(learner, text=text)
+        if text
+        else learner.post(f"/api/assignments/{world.assignment_id}/submissions", json={"text": ""}),
+        422,
+        "submission_rejected",
+    )
     assert [r["code"] for r in error["details"]["reasons"]] == [code]
     assert all(r["message"] for r in error["details"]["reasons"])
     progress = learner.get(f"/api/assignments/{world.assignment_id}/progress").get_json()
@@ -178,7 +192,9 @@ def test_file_checks(world: World) -> None:
     empty = learner.post(url, data={"text": essay(0), "files": (io.BytesIO(b""), "empty.txt")}, content_type="multipart/form-data")
     assert [r["code"] for r in assert_error(empty, 422, "submission_rejected")["details"]["reasons"]] == ["file_empty"]
     many = learner.post(
-        url, data={"text": essay(0), "files": [(io.BytesIO(b"notes %d" % i), f"f{i}.txt") for i in range(6)]}, content_type="multipart/form-data"
+        url,
+        data={"text": essay(0), "files": [(io.BytesIO(b"notes %d" % i), f"f{i}.txt") for i in range(6)]},
+        content_type="multipart/form-data",
     )
     assert [r["code"] for r in assert_error(many, 422, "submission_rejected")["details"]["reasons"]] == ["too_many_files"]
     ok = learner.post(url, data={"text": essay(0), "files": (io.BytesIO(b"appendix text"), "a.txt")}, content_type="multipart/form-data")
@@ -224,10 +240,23 @@ def test_unavailable(world: World, app: Flask) -> None:
     assert error["details"]["checks"]["background"] != "ok"
 
 
-MALFORMED_BODIES: list[Any] = [None, [], "text", 42, True, {"unexpected": {"deep": [1, 2, {"x": None}]}}, {"title": ["a"]},
-                               {"text": 5}, {"scores": "all"}, {"scores": {"scope": None}}, {"kind": 1, "message": []},
-                               {"action": "explode"}, {"email": "not-an-email", "name": 3}, {"user_id": None, "role": "king"},
-                               {"text": "x" * 300_000}]
+MALFORMED_BODIES: list[Any] = [
+    None,
+    [],
+    "text",
+    42,
+    True,
+    {"unexpected": {"deep": [1, 2, {"x": None}]}},
+    {"title": ["a"]},
+    {"text": 5},
+    {"scores": "all"},
+    {"scores": {"scope": None}},
+    {"kind": 1, "message": []},
+    {"action": "explode"},
+    {"email": "not-an-email", "name": 3},
+    {"user_id": None, "role": "king"},
+    {"text": "x" * 300_000},
+]
 
 
 def test_no_request_gives_a_500(world: World) -> None:
@@ -236,14 +265,28 @@ def test_no_request_gives_a_500(world: World) -> None:
     claim = world.claim(world.learners[1]).get_json()["claim_id"]
     ids = {"course_id": world.course_id, "assignment_id": world.assignment_id, "claim_id": claim, "other": world.other_course_id}
     paths = [
-        "/api/users", "/api/users/{course_id}/sign-in-links", "/api/courses", "/api/courses/{course_id}/members",
-        "/api/courses/{course_id}/assignments", "/api/courses/{other}/assignments", "/api/assignments/{assignment_id}",
-        "/api/assignments/{assignment_id}/progress", "/api/assignments/{assignment_id}/calibration-samples",
-        "/api/assignments/{assignment_id}/submissions", "/api/assignments/{assignment_id}/review-claims",
-        "/api/review-claims/{claim_id}/review", "/api/review-claims/{claim_id}/reports", "/api/courses/{course_id}/escalations",
-        "/api/escalations/nope/claim", "/api/escalations/nope/resolve", "/api/assignments/{assignment_id}/release",
-        "/api/assignments/{assignment_id}/scores.csv", "/api/courses/{course_id}/audit",
-        "/api/courses/{course_id}/learners/nope/record", "/api/submissions/%00%ff/reviews", "/api/files/" + "x" * 5000,
+        "/api/users",
+        "/api/users/{course_id}/sign-in-links",
+        "/api/courses",
+        "/api/courses/{course_id}/members",
+        "/api/courses/{course_id}/assignments",
+        "/api/courses/{other}/assignments",
+        "/api/assignments/{assignment_id}",
+        "/api/assignments/{assignment_id}/progress",
+        "/api/assignments/{assignment_id}/calibration-samples",
+        "/api/assignments/{assignment_id}/submissions",
+        "/api/assignments/{assignment_id}/review-claims",
+        "/api/review-claims/{claim_id}/review",
+        "/api/review-claims/{claim_id}/reports",
+        "/api/courses/{course_id}/escalations",
+        "/api/escalations/nope/claim",
+        "/api/escalations/nope/resolve",
+        "/api/assignments/{assignment_id}/release",
+        "/api/assignments/{assignment_id}/scores.csv",
+        "/api/courses/{course_id}/audit",
+        "/api/courses/{course_id}/learners/nope/record",
+        "/api/submissions/%00%ff/reviews",
+        "/api/files/" + "x" * 5000,
     ]
     callers = [world.admin, world.staff, world.mentor, world.learners[1], world.outsider]
     for template in paths:

@@ -26,8 +26,12 @@ def test_multipart_retry_with_new_boundary_is_the_same_request(world: World) -> 
     url = f"/api/assignments/{world.assignment_id}/submissions"
 
     def send() -> object:
-        return learner.post(url, data={"text": essay(0), "files": (io.BytesIO(b"notes"), "n.txt")},
-                            content_type="multipart/form-data", headers={"Idempotency-Key": "k1"})
+        return learner.post(
+            url,
+            data={"text": essay(0), "files": (io.BytesIO(b"notes"), "n.txt")},
+            content_type="multipart/form-data",
+            headers={"Idempotency-Key": "k1"},
+        )
 
     a, b = send(), send()
     assert a.status_code == b.status_code == 201  # type: ignore[attr-defined]

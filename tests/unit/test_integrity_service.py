@@ -65,8 +65,10 @@ def test_copy_not_shown_first_is_recorded_as_such(world: World) -> None:
 
 
 def test_template_matches_do_not_count(app: Flask, client: FlaskClient) -> None:
-    template = ("Project name: ____. Scope (what is in and out): ____. Main risks and how you handle them: ____. "
-                "Milestones with dates: ____. How you will measure success: ____.")
+    template = (
+        "Project name: ____. Scope (what is in and out): ____. Main risks and how you handle them: ____. "
+        "Milestones with dates: ____. How you will measure success: ____."
+    )
     world = build_world(app, client, template=template)
     for i, learner in enumerate(world.learners[:3]):
         filled = template.replace("____", "{}").format(*essay(i).split(". ")[:5])
@@ -78,13 +80,16 @@ def test_template_matches_do_not_count(app: Flask, client: FlaskClient) -> None:
 def test_clusters_of_copies_become_one_case(app: Flask, client: FlaskClient) -> None:
     world = build_world(app, client, n_learners=5)
     for learner in world.learners[:4]:
-        assert world.submit(learner, text=ORIGINAL if learner is world.learners[0] else LIGHT_REWRITE + f" Signed by {learner.email}.").status_code == 201
+        assert (
+            world.submit(
+                learner, text=ORIGINAL if learner is world.learners[0] else LIGHT_REWRITE + f" Signed by {learner.email}."
+            ).status_code
+            == 201
+        )
     cases = world.mentor.get(f"/api/courses/{world.course_id}/escalations").get_json()["cases"]
     clusters = [c for c in cases if c["kind"] == "similarity" and c["subject"]["type"] == "cluster"]
     assert len(clusters) == 1
-    assert set(clusters[0]["subject"]["ids"]) == {
-        s["submission_id"] for s in clusters[0]["evidence"]["members"]
-    }
+    assert set(clusters[0]["subject"]["ids"]) == {s["submission_id"] for s in clusters[0]["evidence"]["members"]}
     assert len(clusters[0]["subject"]["ids"]) == 4
     # Sweeping again opens nothing new.
     background = app.extensions["fairpeer.background"]

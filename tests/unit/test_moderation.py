@@ -64,7 +64,12 @@ def test_override_score(world: World) -> None:
     case_id = appeal(world, ids["submission_id"])
     bad = claim_and_resolve(world, case_id, {"action": "override_score", "score": 99})
     assert bad.status_code == 422
-    assert world.mentor.post(f"/api/escalations/{case_id}/resolve", json={"action": "override_score", "score": 7.5, "note": "Fair."}).status_code == 200
+    assert (
+        world.mentor.post(
+            f"/api/escalations/{case_id}/resolve", json={"action": "override_score", "score": 7.5, "note": "Fair."}
+        ).status_code
+        == 200
+    )
     score = world.learners[0].get(f"/api/submissions/{ids['submission_id']}").get_json()["score"]
     assert score["value"] == 7.5 and score["method"] == "override"
     events = world.staff.get(f"/api/courses/{world.course_id}/audit").get_json()["events"]
@@ -103,7 +108,9 @@ def test_request_staff_review_then_staff_grade(world: World) -> None:
     assert claim_and_resolve(world, case_id, {"action": "request_staff_review", "note": "Needs an expert."}).status_code == 200
     case = world.mentor.get(f"/api/escalations/{case_id}").get_json()
     assert case["status"] == "staff_review"
-    r = world.staff.post(f"/api/submissions/{ids['submission_id']}/staff-grade", json={"scores": {"scope": 4, "risks": 1}, "note": "Graded."})
+    r = world.staff.post(
+        f"/api/submissions/{ids['submission_id']}/staff-grade", json={"scores": {"scope": 4, "risks": 1}, "note": "Graded."}
+    )
     assert r.status_code == 201
     case = world.mentor.get(f"/api/escalations/{case_id}").get_json()
     assert case["status"] == "resolved" and case["outcome"]["action"] == "staff_grade"

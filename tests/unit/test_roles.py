@@ -45,8 +45,10 @@ def build_scene(app: Flask, client: FlaskClient) -> Scene:
     author, reviewer, other = w.learners[:3]
     sub = author.post(
         f"/api/assignments/{w.assignment_id}/submissions",
-        data={"text": "My plan for a reading corner covers shelves, a borrowing notebook and volunteer shifts each week.",
-              "files": (__import__("io").BytesIO(b"Appendix: the rota for volunteers."), "appendix.txt")},
+        data={
+            "text": "My plan for a reading corner covers shelves, a borrowing notebook and volunteer shifts each week.",
+            "files": (__import__("io").BytesIO(b"Appendix: the rota for volunteers."), "appendix.txt"),
+        },
         content_type="multipart/form-data",
     )
     assert sub.status_code == 201, sub.get_json()
@@ -102,7 +104,7 @@ def _mentor_claims(s: Scene) -> None:
 
 
 def _any(expected: int, **overrides: int) -> dict[str, int]:
-    out = {role: expected for role in ROLES}
+    out = dict.fromkeys(ROLES, expected)
     out["anon"] = 401
     out.update(overrides)
     return out
@@ -110,46 +112,118 @@ def _any(expected: int, **overrides: int) -> dict[str, int]:
 
 ROWS = [
     Row("create user", "POST", lambda s: "/api/users", _any(403, admin=201), lambda s: {"email": "new@example.org", "name": "New"}),
-    Row("sign-in link", "POST", lambda s: f"/api/users/{s.world.learners[0].id}/sign-in-links",
-        _any(403, outsider=404, staff=201, admin=201)),
+    Row(
+        "sign-in link",
+        "POST",
+        lambda s: f"/api/users/{s.world.learners[0].id}/sign-in-links",
+        _any(403, outsider=404, staff=201, admin=201),
+    ),
     Row("create course", "POST", lambda s: "/api/courses", _any(403, admin=201), lambda s: {"title": "New course"}),
-    Row("add member", "POST", lambda s: f"/api/courses/{s.world.course_id}/members", _any(403, outsider=404, staff=201, admin=201),
-        lambda s: {"user_id": s.world.outsider.id, "role": "learner"}),
+    Row(
+        "add member",
+        "POST",
+        lambda s: f"/api/courses/{s.world.course_id}/members",
+        _any(403, outsider=404, staff=201, admin=201),
+        lambda s: {"user_id": s.world.outsider.id, "role": "learner"},
+    ),
     Row("list assignments", "GET", lambda s: f"/api/courses/{s.world.course_id}/assignments", _any(200, outsider=404)),
-    Row("create assignment", "POST", lambda s: f"/api/courses/{s.world.course_id}/assignments",
-        _any(403, outsider=404, staff=201, admin=201), lambda s: ASSIGNMENT_BODY),
+    Row(
+        "create assignment",
+        "POST",
+        lambda s: f"/api/courses/{s.world.course_id}/assignments",
+        _any(403, outsider=404, staff=201, admin=201),
+        lambda s: ASSIGNMENT_BODY,
+    ),
     Row("get assignment", "GET", lambda s: f"/api/assignments/{s.world.assignment_id}", _any(200, outsider=404)),
-    Row("progress", "GET", lambda s: f"/api/assignments/{s.world.assignment_id}/progress", _any(200, outsider=404, mentor=403, staff=403, admin=403)),
-    Row("calibration sample", "POST", lambda s: f"/api/assignments/{s.world.assignment_id}/calibration-samples",
-        _any(403, outsider=404, staff=201, admin=201), lambda s: {"text": "A staff sample answer.", "scores": {"scope": 3, "risks": 2}}),
-    Row("submit", "POST", lambda s: f"/api/assignments/{s.world.assignment_id}/submissions",
+    Row(
+        "progress",
+        "GET",
+        lambda s: f"/api/assignments/{s.world.assignment_id}/progress",
+        _any(200, outsider=404, mentor=403, staff=403, admin=403),
+    ),
+    Row(
+        "calibration sample",
+        "POST",
+        lambda s: f"/api/assignments/{s.world.assignment_id}/calibration-samples",
+        _any(403, outsider=404, staff=201, admin=201),
+        lambda s: {"text": "A staff sample answer.", "scores": {"scope": 3, "risks": 2}},
+    ),
+    Row(
+        "submit",
+        "POST",
+        lambda s: f"/api/assignments/{s.world.assignment_id}/submissions",
         _any(201, outsider=404, mentor=403, staff=403, admin=403),
-        lambda s: {"text": "A fresh and honest attempt at the plan, with scope, risks and three milestones to check."}),
+        lambda s: {"text": "A fresh and honest attempt at the plan, with scope, risks and three milestones to check."},
+    ),
     Row("get submission", "GET", lambda s: f"/api/submissions/{s.submission_id}", _any(404, author=200, mentor=200, staff=200, admin=200)),
     Row("get file", "GET", lambda s: f"/api/files/{s.file_id}", _any(404, author=200, reviewer=200, mentor=200, staff=200, admin=200)),
-    Row("received reviews", "GET", lambda s: f"/api/submissions/{s.submission_id}/reviews",
-        _any(404, author=200, mentor=200, staff=200, admin=200)),
-    Row("appeal", "POST", lambda s: f"/api/submissions/{s.submission_id}/reports", _any(404, author=201, mentor=201, staff=201, admin=201),
-        lambda s: {"kind": "unfair_review", "message": "Unfair.", "review_id": s.review_id}),
-    Row("staff grade", "POST", lambda s: f"/api/submissions/{s.submission_id}/staff-grade",
-        _any(404, author=403, mentor=403, staff=201, admin=201), lambda s: {"scores": {"scope": 4, "risks": 3}, "note": "Checked."}),
-    Row("claim review", "POST", lambda s: f"/api/assignments/{s.world.assignment_id}/review-claims",
-        _any(201, outsider=404, author=201, reviewer=200, mentor=403, staff=403, admin=403)),
-    Row("send review", "POST", lambda s: f"/api/review-claims/{s.claim_id}/review", _any(404, reviewer=201),
-        lambda s: {"scores": {"scope": 2, "risks": 2}}),
-    Row("report claimed item", "POST", lambda s: f"/api/review-claims/{s.claim_id}/reports", _any(404, reviewer=201),
-        lambda s: {"kind": "plagiarism", "message": "I wrote this."}),
-    Row("escalation queue", "GET", lambda s: f"/api/courses/{s.world.course_id}/escalations?status=open",
-        _any(403, outsider=404, mentor=200, staff=200, admin=200)),
+    Row(
+        "received reviews",
+        "GET",
+        lambda s: f"/api/submissions/{s.submission_id}/reviews",
+        _any(404, author=200, mentor=200, staff=200, admin=200),
+    ),
+    Row(
+        "appeal",
+        "POST",
+        lambda s: f"/api/submissions/{s.submission_id}/reports",
+        _any(404, author=201, mentor=201, staff=201, admin=201),
+        lambda s: {"kind": "unfair_review", "message": "Unfair.", "review_id": s.review_id},
+    ),
+    Row(
+        "staff grade",
+        "POST",
+        lambda s: f"/api/submissions/{s.submission_id}/staff-grade",
+        _any(404, author=403, mentor=403, staff=201, admin=201),
+        lambda s: {"scores": {"scope": 4, "risks": 3}, "note": "Checked."},
+    ),
+    Row(
+        "claim review",
+        "POST",
+        lambda s: f"/api/assignments/{s.world.assignment_id}/review-claims",
+        _any(201, outsider=404, author=201, reviewer=200, mentor=403, staff=403, admin=403),
+    ),
+    Row(
+        "send review",
+        "POST",
+        lambda s: f"/api/review-claims/{s.claim_id}/review",
+        _any(404, reviewer=201),
+        lambda s: {"scores": {"scope": 2, "risks": 2}},
+    ),
+    Row(
+        "report claimed item",
+        "POST",
+        lambda s: f"/api/review-claims/{s.claim_id}/reports",
+        _any(404, reviewer=201),
+        lambda s: {"kind": "plagiarism", "message": "I wrote this."},
+    ),
+    Row(
+        "escalation queue",
+        "GET",
+        lambda s: f"/api/courses/{s.world.course_id}/escalations?status=open",
+        _any(403, outsider=404, mentor=200, staff=200, admin=200),
+    ),
     Row("get case", "GET", lambda s: f"/api/escalations/{s.case_id}", _any(404, author=200, mentor=200, staff=200, admin=200)),
     Row("claim case", "POST", lambda s: f"/api/escalations/{s.case_id}/claim", _any(404, author=403, mentor=200, staff=200, admin=200)),
-    Row("resolve case", "POST", lambda s: f"/api/escalations/{s.case_id}/resolve", _any(404, author=403, mentor=200, staff=403, admin=403),
-        lambda s: {"action": "dismiss", "note": "Nothing wrong."}, _mentor_claims),
+    Row(
+        "resolve case",
+        "POST",
+        lambda s: f"/api/escalations/{s.case_id}/resolve",
+        _any(404, author=403, mentor=200, staff=403, admin=403),
+        lambda s: {"action": "dismiss", "note": "Nothing wrong."},
+        _mentor_claims,
+    ),
     Row("release", "POST", lambda s: f"/api/assignments/{s.world.assignment_id}/release", _any(403, outsider=404, staff=200, admin=200)),
-    Row("scores csv", "GET", lambda s: f"/api/assignments/{s.world.assignment_id}/scores.csv", _any(403, outsider=404, staff=200, admin=200)),
+    Row(
+        "scores csv", "GET", lambda s: f"/api/assignments/{s.world.assignment_id}/scores.csv", _any(403, outsider=404, staff=200, admin=200)
+    ),
     Row("audit", "GET", lambda s: f"/api/courses/{s.world.course_id}/audit", _any(403, outsider=404, staff=200, admin=200)),
-    Row("record", "GET", lambda s: f"/api/courses/{s.world.course_id}/learners/{s.world.learners[0].id}/record",
-        _any(404, author=200, mentor=403, staff=200, admin=200)),
+    Row(
+        "record",
+        "GET",
+        lambda s: f"/api/courses/{s.world.course_id}/learners/{s.world.learners[0].id}/record",
+        _any(404, author=200, mentor=403, staff=200, admin=200),
+    ),
     Row("openapi", "GET", lambda s: "/api/openapi.json", _any(200, anon=200)),
     Row("health", "GET", lambda s: "/healthz", _any(200, anon=200)),
 ]

@@ -14,7 +14,9 @@ from tests.conftest import build_world
 def test_samples_served_like_peer_work(app: Flask, client: FlaskClient) -> None:
     world = build_world(app, client, n_learners=6, calibration_share=0.5, reviews_required=2, reviews_to_give=4)
     sample_text = "A community garden with a clear scope, named risks and dated milestones for the season."
-    r = world.staff.post(f"/api/assignments/{world.assignment_id}/calibration-samples", json={"text": sample_text, "scores": {"scope": 4, "risks": 3}})
+    r = world.staff.post(
+        f"/api/assignments/{world.assignment_id}/calibration-samples", json={"text": sample_text, "scores": {"scope": 4, "risks": 3}}
+    )
     assert r.status_code == 201
     sample_id = r.get_json()["id"]
     for i, learner in enumerate(world.learners):
@@ -97,7 +99,9 @@ def test_live_claim_is_returned_again_and_expires(app: Flask, client: FlaskClien
     assert world.review(a, first.get_json()["claim_id"]).status_code == 201
     second = world.claim(a).get_json()
     with app.app_context():
-        db.session.execute(update(ReviewClaim).where(ReviewClaim.id == second["claim_id"]).values(expires_at=utcnow() - timedelta(minutes=1)))
+        db.session.execute(
+            update(ReviewClaim).where(ReviewClaim.id == second["claim_id"]).values(expires_at=utcnow() - timedelta(minutes=1))
+        )
         db.session.commit()
     # Once it expired, the item goes back to the pool: another reviewer can take it.
     from reviews.kernel.db import db as _db  # noqa: F401

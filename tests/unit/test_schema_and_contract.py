@@ -44,5 +44,9 @@ def test_openapi_served(app: Flask) -> None:
     assert response.status_code == 200
     document = response.get_json()
     assert document["openapi"].startswith("3.1")
-    for path in ("/api/assignments/{assignment_id}/submissions", "/api/review-claims/{claim_id}/review", "/api/escalations/{case_id}/resolve"):
+    for path in (
+        "/api/assignments/{assignment_id}/submissions",
+        "/api/review-claims/{claim_id}/review",
+        "/api/escalations/{case_id}/resolve",
+    ):
         assert path in document["paths"]

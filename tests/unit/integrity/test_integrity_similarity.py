@@ -137,8 +137,8 @@ def test_code_copies_survive_renaming_and_reformatting() -> None:
 
 
 def test_greedy_string_tiling_takes_longest_runs_first() -> None:
-    a = "x a b c d e f y g h i j".split()
-    b = "g h i j q a b c d e f".split()
+    a = ["x", "a", "b", "c", "d", "e", "f", "y", "g", "h", "i", "j"]
+    b = ["g", "h", "i", "j", "q", "a", "b", "c", "d", "e", "f"]
     tiles = greedy_string_tiling(a, b, 3)
     assert sorted(tiles) == [(1, 5, 6), (8, 0, 4)]
     assert greedy_string_tiling(a, b, 7) == []
