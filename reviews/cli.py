@@ -99,13 +99,13 @@ def users_create(email: str, name: str, admin: bool) -> None:
     """Create a user and print {"id", "email", "token"} as JSON."""
     from reviews.accounts.services import create_user
     from reviews.kernel.db import db
-    from reviews.kernel.errors import ApiError
+    from reviews.kernel.errors import DomainError
 
     app = build_app()
     with app.app_context():
         try:
             user, token = create_user(db.session, email, name, is_admin=admin)
-        except ApiError as exc:
+        except DomainError as exc:
             raise click.ClickException(exc.message) from None
         db.session.commit()
         click.echo(json.dumps({"id": user.id, "email": user.email, "token": token}))

@@ -9,7 +9,7 @@ from reviews.kernel.db import Base
 from reviews.kernel.idempotency import IdempotencyKey
 from reviews.moderation.models import Case
 from reviews.scoring.models import ReviewerStat, Score
-from reviews.submissions.models import Rejection, StaffGrade, StoredFile, Submission
+from reviews.submissions.models import RejectedAttempt, StaffGrade, StoredFile, Submission
 
 metadata = Base.metadata
 
@@ -24,7 +24,7 @@ __all__ = [
     "IndexedDocument",
     "IndexedFingerprint",
     "Membership",
-    "Rejection",
+    "RejectedAttempt",
     "Review",
     "ReviewClaim",
     "ReviewerStat",

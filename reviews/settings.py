@@ -1,4 +1,4 @@
-"""Configuration from the environment (API.md): nothing set means the embedded default."""
+"""Configuration from the environment (docs/api.md): nothing set means the embedded default."""
 
 from __future__ import annotations
 
@@ -77,6 +77,4 @@ DEFAULTS: dict[str, Any] = {
     # Redis transport: a task whose worker died unacknowledged is delivered again after this long.
     "VISIBILITY_TIMEOUT_SECONDS": int(_env_number("FAIRPEER_VISIBILITY_TIMEOUT_SECONDS", 600)),
     "HEALTH_TIMEOUT_SECONDS": 5,
-    # Failure tests only: seconds a recalibration sleeps between computing and writing.
-    "FAULT_RECALIBRATE_SLEEP": _env_number("FAIRPEER_FAULT_RECALIBRATE_SLEEP", 0),
 }

@@ -82,6 +82,22 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+# Every app a test builds: a background task that failed in any of them fails that test (see check_background).
+_APPS: list[Flask] = []
+
+
+@pytest.fixture(autouse=True)
+def check_background() -> Iterator[None]:
+    """A task that raises in the embedded runner or inline fails the test that enqueued it, not just a log line."""
+    _APPS.clear()
+    yield
+    failures = [f for app in _APPS for f in app.extensions["fairpeer.background"].failures]
+    _APPS.clear()
+    if failures:
+        lines = "\n".join(f"  {name}{args!r}: {exc!r}" for name, args, exc in failures)
+        pytest.fail(f"background tasks failed during this test:\n{lines}", pytrace=False)
+
+
 def make_app(db_path: Path, **config: Any) -> Flask:
     settings = {
         "TESTING": True,
@@ -97,6 +113,7 @@ def make_app(db_path: Path, **config: Any) -> Flask:
     settings.update(config)
     app = create_app(settings)
     celery_init_app(app)
+    _APPS.append(app)
     return app
 
 

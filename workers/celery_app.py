@@ -1,4 +1,8 @@
-"""The Celery app, built the way Flask's own Celery pattern does it: every task runs in the app context."""
+"""The Celery app, built the way Flask's own Celery pattern does it: every task runs in the app context.
+
+The tasks themselves live beside their features (``reviews/<feature>/tasks.py``, declared with
+``reviews.kernel.background.task``); this module registers each on Celery under its own name.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,31 @@ from celery import Celery, Task
 from flask import Flask
 
 from reviews.kernel import logs
-from reviews.kernel.background import Background
+from reviews.kernel.background import PING, Background, registered_tasks
+from reviews.kernel.background import Task as BackgroundTask
+from reviews.kernel.db import db
 
 log = logging.getLogger(__name__)
 
-PERIODIC = {
-    "sweep": "fairpeer.sweep",
-    "tend-queue": "fairpeer.tend_queue",
-}
+
+def periodic_task_names() -> list[str]:
+    return sorted(name for name, spec in registered_tasks().items() if spec.periodic)
+
+
+def _register(celery_app: Celery, spec: BackgroundTask) -> None:
+    def run(self: Task, *args: Any) -> Any:
+        try:
+            return spec.run(*args)
+        except Exception as exc:
+            db.session.rollback()
+            log.exception("task %s failed", spec.name)
+            if spec.max_retries and self.request.retries < spec.max_retries:
+                raise self.retry(exc=exc, countdown=spec.retry_delay) from exc
+            raise
+
+    run.__name__ = spec.name.rsplit(".", 1)[-1]
+    run.__doc__ = spec.run.__doc__
+    celery_app.task(name=spec.name, bind=True, max_retries=spec.max_retries)(run)
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -46,16 +67,12 @@ def celery_init_app(app: Flask) -> Celery:
         broker_connection_retry_on_startup=True,
         # A task that was running when its worker died comes back after this long (Redis transport).
         broker_transport_options={"visibility_timeout": int(app.config.get("VISIBILITY_TIMEOUT_SECONDS", 600))},
-        beat_schedule={name: {"task": task, "schedule": timedelta(seconds=every)} for name, task in PERIODIC.items()},
+        beat_schedule={name: {"task": name, "schedule": timedelta(seconds=every)} for name in periodic_task_names()},
         worker_hijack_root_logger=False,
     )
-    celery_app.set_default()
+    for spec in registered_tasks().values():
+        _register(celery_app, spec)
     app.extensions["celery"] = celery_app
-
-    import workers.tasks  # noqa: F401 - registers the shared tasks on this app
-
-    def resolve(name: str) -> Any:
-        return celery_app.tasks[name].run
 
     if app.config.get("BACKGROUND_MODE") == "celery":
         if not broker:
@@ -65,11 +82,11 @@ def celery_init_app(app: Flask) -> Celery:
             celery_app.send_task(name, args=list(args), countdown=countdown)
 
         def ping(timeout: float) -> bool:
-            return celery_app.send_task("fairpeer.ping").get(timeout=timeout) == "pong"
+            return bool(celery_app.send_task(PING).get(timeout=timeout) == "pong")
 
-        background = Background(app, "celery", resolve, send, ping)
+        background = Background(app, "celery", send, ping)
     else:
-        background = Background(app, app.config.get("BACKGROUND_MODE", "embedded"), resolve)
+        background = Background(app, app.config.get("BACKGROUND_MODE", "embedded"))
     app.extensions["fairpeer.background"] = background
     return celery_app
 
@@ -77,4 +94,4 @@ def celery_init_app(app: Flask) -> Celery:
 def start_embedded(app: Flask) -> None:
     """Run tasks and the periodic schedule in this process (``fairpeer serve`` with no broker)."""
     every = float(app.config["SWEEP_SECONDS"])
-    app.extensions["fairpeer.background"].start_embedded([(every, task) for task in PERIODIC.values()])
+    app.extensions["fairpeer.background"].start_embedded([(every, name) for name in periodic_task_names()])

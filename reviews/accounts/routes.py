@@ -8,9 +8,11 @@ from sqlalchemy import select
 
 from reviews.accounts import services
 from reviews.accounts.models import User
+from reviews.accounts.schemas import SignInLinkSchema, UserCreatedSchema
 from reviews.courses.models import Membership
 from reviews.kernel.api import Blueprint
-from reviews.kernel.auth import STAFF, current_user, require_admin
+from reviews.accounts.callers import current_user, require_admin
+from reviews.courses.access import STAFF
 from reviews.kernel.db import db
 from reviews.kernel.errors import forbidden, not_found
 from reviews.kernel.idempotency import idempotent
@@ -27,7 +29,7 @@ class UserCreate(ma.Schema):
 @blp.route("/users", methods=["POST"])
 @idempotent
 @blp.arguments(UserCreate)
-@blp.response(201)
+@blp.response(201, UserCreatedSchema)
 def create_user(body: dict[str, Any]) -> Any:
     """Create a user (admin); the answer carries their API token, shown only this once."""
     admin = require_admin()
@@ -38,7 +40,7 @@ def create_user(body: dict[str, Any]) -> Any:
 
 @blp.route("/users/<user_id>/sign-in-links", methods=["POST"])
 @limiter.limit(sign_in_limit)
-@blp.response(201)
+@blp.response(201, SignInLinkSchema)
 def create_sign_in_link(user_id: str) -> Any:
     """A single-use, expiring sign-in link for the browser pages (admin, or staff of a course the user is in)."""
     caller = current_user()
@@ -64,4 +66,4 @@ def create_sign_in_link(user_id: str) -> Any:
             raise forbidden("Only an administrator, or staff of a course this user is in, may create their sign-in links.")
     secret, link = services.create_sign_in_link(db.session, user, current_app.config["SIGN_IN_LINK_MINUTES"], caller.id)
     db.session.commit()
-    return {"url": url_for("pages.sign_in", secret=secret, _external=True), "expires_at": link.expires_at.isoformat()}
+    return {"url": url_for("accounts_pages.sign_in", secret=secret, _external=True), "expires_at": link.expires_at.isoformat()}

@@ -11,14 +11,14 @@ from reviews.accounts.models import ApiToken, SignInLink, User
 from reviews.kernel import audit
 from reviews.kernel.auth import hash_secret, new_secret
 from reviews.kernel.db import utcnow
-from reviews.kernel.errors import ApiError
+from reviews.kernel.errors import DomainError
 
 
 def create_user(session: Session, email: str, name: str, *, is_admin: bool = False, actor_id: str | None = None) -> tuple[User, str]:
     """A new user and their API token (returned once; only its hash is stored)."""
     email = email.strip().lower()
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise ApiError(409, "conflict", f"A user with email {email} already exists. Use that account.")
+        raise DomainError("conflict", f"A user with email {email} already exists. Use that account.")
     user = User(email=email, name=name.strip(), is_admin=is_admin)
     session.add(user)
     session.flush()

@@ -8,7 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from reviews.kernel.db import Base, IdMixin
 
-LIVE, COMPLETED, EXPIRED, CANCELLED = "live", "completed", "expired", "cancelled"
+# A claim is live until reviewed (completed), overdue (expired), or withdrawn because its item left the pool
+# (replaced by a new attempt, marked as plagiarism).
+LIVE, COMPLETED, EXPIRED, WITHDRAWN = "live", "completed", "expired", "withdrawn"
 
 
 class ReviewClaim(IdMixin, Base):

@@ -7,16 +7,18 @@ from flask import current_app
 
 from reviews.allocation import services
 from reviews.allocation.models import ReviewClaim
+from reviews.allocation.schemas import ClaimSchema, ReviewCreatedSchema
 from reviews.kernel.api import Blueprint
-from reviews.kernel.auth import current_user
+from reviews.accounts.callers import current_user
 from reviews.kernel.db import db
 from reviews.kernel.errors import not_found
 from reviews.kernel.idempotency import idempotent
 from reviews.kernel.ratelimit import claim_limit, limiter
 from reviews.kernel.schemas import ScoresField
 from reviews.moderation import services as moderation
-from reviews.moderation.schemas import REPORT_KINDS
-from reviews.submissions.services import file_json, files_of
+from reviews.moderation.schemas import REPORT_KINDS, CaseOpenedSchema
+from reviews.submissions.files import file_json
+from reviews.submissions.services import files_of
 
 blp = Blueprint("allocation", __name__, url_prefix="/api", description="Review claims and reviews")
 
@@ -48,7 +50,8 @@ def claim_json(outcome: services.ClaimOutcome) -> dict[str, Any]:
 @blp.route("/assignments/<assignment_id>/review-claims", methods=["POST"])
 @limiter.limit(claim_limit)
 @idempotent
-@blp.response(201)
+@blp.alt_response(200, schema=ClaimSchema, description="The live claim, returned again.", success=True)
+@blp.response(201, ClaimSchema, description="A new claim.")
 def claim_review(assignment_id: str) -> Any:
     """Claim the next item to review (learner); asking again while a claim is live returns that claim."""
     outcome = services.claim_next_review(
@@ -58,18 +61,10 @@ def claim_review(assignment_id: str) -> Any:
     return claim_json(outcome), 201 if outcome.created else 200
 
 
-def _own_claim(claim_id: str) -> ReviewClaim:
-    """The caller's claim; anyone else's claim does not exist for them."""
-    claim = db.session.get(ReviewClaim, claim_id)
-    if claim is None or claim.reviewer_id != current_user().id:
-        raise not_found("That claim")
-    return claim
-
-
 @blp.route("/review-claims/<claim_id>/review", methods=["POST"])
 @idempotent
 @blp.arguments(ReviewCreate)
-@blp.response(201)
+@blp.response(201, ReviewCreatedSchema)
 def submit_review(body: dict[str, Any], claim_id: str) -> Any:
     """Send the review of a claimed item (the claimant)."""
     claim, assignment, submission = services.claim_for_review(db.session, claim_id, current_user().id)
@@ -81,10 +76,10 @@ def submit_review(body: dict[str, Any], claim_id: str) -> Any:
 @blp.route("/review-claims/<claim_id>/reports", methods=["POST"])
 @idempotent
 @blp.arguments(ClaimReport)
-@blp.response(201)
+@blp.response(201, CaseOpenedSchema)
 def report_claimed_item(body: dict[str, Any], claim_id: str) -> Any:
     """Report the item of one's claim (plagiarism, junk, abuse...): opens a case for the mentors."""
-    claim = _own_claim(claim_id)
+    claim = services.own_claim(db.session, claim_id, current_user().id)
     case = moderation.report_claimed_item(db.session, claim, current_user(), body["kind"], body["message"])
     db.session.commit()
     return {"case_id": case.id}

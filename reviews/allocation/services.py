@@ -12,14 +12,15 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from reviews.accounts.models import User
-from reviews.allocation.models import CANCELLED, COMPLETED, EXPIRED, LIVE, Exposure, Review, ReviewClaim
+from reviews.allocation.models import COMPLETED, EXPIRED, LIVE, WITHDRAWN, Exposure, Review, ReviewClaim
 from reviews.courses.models import Assignment, Membership
+from reviews.courses.rubric import validate_scores
 from reviews.courses.services import get_assignment_for
-from reviews.kernel.auth import LEARNER
+from reviews.courses.access import LEARNER
 from reviews.kernel.db import UTCDateTime, new_id, utcnow
-from reviews.kernel.errors import ApiError, forbidden, invalid, not_found
+from reviews.kernel.errors import DomainError, forbidden, invalid, not_found
 from reviews.moderation import services as moderation
-from reviews.scoring.requests import request_recalibration
+from reviews.scoring.recalibration import request_recalibration
 from reviews.submissions.models import ACTIVE, LEARNER_WORK, STAFF_SAMPLE, StoredFile, Submission
 
 
@@ -41,13 +42,13 @@ def _release_load(session: Session, claim_ids_and_subs: list[tuple[str, str]]) -
         session.execute(update(Submission).where(Submission.id == submission_id).values(review_load=Submission.review_load - 1))
 
 
-def cancel_claims_on(session: Session, submission_id: str) -> int:
-    """Cancel the live claims on a submission that left the pool (replaced, cancelled)."""
+def withdraw_claims_on(session: Session, submission_id: str) -> int:
+    """Withdraw the live claims on a submission that left the pool (replaced, cancelled)."""
     rows = session.execute(
         select(ReviewClaim.id, ReviewClaim.submission_id).where(ReviewClaim.submission_id == submission_id, ReviewClaim.status == LIVE)
     ).all()
     if rows:
-        session.execute(update(ReviewClaim).where(ReviewClaim.id.in_([r[0] for r in rows])).values(status=CANCELLED))
+        session.execute(update(ReviewClaim).where(ReviewClaim.id.in_([r[0] for r in rows])).values(status=WITHDRAWN))
         _release_load(session, [(r[0], r[1]) for r in rows])
     return len(rows)
 
@@ -90,7 +91,7 @@ def claims_made(session: Session, assignment_id: str, reviewer_id: str) -> int:
     return int(
         session.scalar(
             select(func.count(ReviewClaim.id)).where(
-                ReviewClaim.assignment_id == assignment_id, ReviewClaim.reviewer_id == reviewer_id, ReviewClaim.status != CANCELLED
+                ReviewClaim.assignment_id == assignment_id, ReviewClaim.reviewer_id == reviewer_id, ReviewClaim.status != WITHDRAWN
             )
         )
         or 0
@@ -246,9 +247,9 @@ def claim_next_review(session: Session, assignment_id: str, reviewer: User, leas
         item = session.get_one(Submission, current.submission_id)
         return ClaimOutcome(assignment, current, item.id, item.text, False)
     if not has_own:
-        raise ApiError(403, "submit_first", "Submit your own work to this assignment first; then you can review others'.")
+        raise DomainError("submit_first", "Submit your own work to this assignment first; then you can review others'.")
     if assignment.review_due_at is not None and now > assignment.review_due_at:
-        raise ApiError(409, "past_due", "The review deadline has passed; no more reviews can be claimed.")
+        raise DomainError("past_due", "The review deadline has passed; no more reviews can be claimed.")
     # Overdue claims go back to the pool through the periodic tend_queue task, not on this hot path.
     params = {
         "assignment": assignment.id,
@@ -265,7 +266,7 @@ def claim_next_review(session: Session, assignment_id: str, reviewer: User, leas
         if row is not None:
             break
     if row is None:
-        raise ApiError(404, "nothing_to_review", "There is nothing for you to review right now. Try again later.")
+        raise DomainError("nothing_to_review", "There is nothing for you to review right now. Try again later.")
     item_id, text, has_files = row
     expires = now + timedelta(minutes=lease_minutes)
     params = {
@@ -296,8 +297,6 @@ def claim_next_review(session: Session, assignment_id: str, reviewer: User, leas
 
 
 def validate_review(assignment: Assignment, body: dict[str, Any]) -> tuple[dict[str, float], dict[str, str], str]:
-    from reviews.submissions.services import validate_scores
-
     scores = validate_scores(assignment, body.get("scores"))
     comments = body.get("comments") or {}
     keys = {c["key"] for c in assignment.criteria}
@@ -347,6 +346,14 @@ _REVIEW_WRITES = (_INSERT_REVIEW, _COMPLETE_CLAIM, _COUNT_REVIEW)
 _REVIEW_IN_ONE_STATEMENT = _INSERT_REVIEW.add_cte(_COMPLETE_CLAIM.cte("completed_claim")).add_cte(_COUNT_REVIEW.cte("counted_item"))
 
 
+def own_claim(session: Session, claim_id: str, reviewer_id: str) -> ReviewClaim:
+    """The reviewer's own claim; anyone else's claim does not exist for them (404). The API and the pages both ask this."""
+    claim = session.get(ReviewClaim, claim_id)
+    if claim is None or claim.reviewer_id != reviewer_id:
+        raise not_found("That claim")
+    return claim
+
+
 def claim_for_review(session: Session, claim_id: str, reviewer_id: str) -> tuple[ReviewClaim, Assignment, Submission]:
     """The reviewer's own claim with its assignment and item, locked for submit_review; anyone else's claim does
     not exist for them (404)."""
@@ -362,7 +369,7 @@ def submit_review(
     """Store a review of the claimed item (claim and item as locked by claim_for_review); a late review counts
     when the item still needs one."""
     if claim.status == COMPLETED:
-        raise ApiError(409, "already_reviewed", "You already sent a review for this claim. Claim a new item to review more.")
+        raise DomainError("already_reviewed", "You already sent a review for this claim. Claim a new item to review more.")
     scores, comments, overall = validate_review(assignment, body)
     now = utcnow()
     status, load = claim.status, submission.review_load
@@ -376,7 +383,7 @@ def submit_review(
             and (submission.kind == STAFF_SAMPLE or load < (submission.reviews_target or assignment.reviews_required))
         )
         if not still_needed:
-            raise ApiError(409, "claim_expired", "Your claim on this item expired and it no longer needs your review. Claim a new item.")
+            raise DomainError("claim_expired", "Your claim on this item expired and it no longer needs your review. Claim a new item.")
         load += 1
     params = {
         "review": new_id(),
@@ -465,28 +472,3 @@ def open_needs_reviews_cases(session: Session, now: datetime, after_hours: float
     return opened
 
 
-def adapt_review_targets(
-    session: Session, assignment: Assignment, widths: dict[str, tuple[float, int]], *, width_share: float, max_extra: int
-) -> list[str]:
-    """Adaptive review count: ask for one more review of each submission whose score is too uncertain.
-
-    ``widths`` maps submission id to (width of its 95% interval, completed reviews). A submission gets one more
-    review at a time, up to reviews_required + max_extra; returns the ids still too uncertain at that cap.
-    """
-    limit = width_share * assignment.max_total
-    cap = assignment.reviews_required + max_extra
-    at_cap: list[str] = []
-    wide = {sid: n for sid, (width, n) in widths.items() if width > limit}
-    if not wide:
-        return at_cap
-    for submission in session.scalars(
-        select(Submission).where(Submission.id.in_(list(wide))).order_by(Submission.created_at, Submission.id)
-    ):
-        target = submission.reviews_target or assignment.reviews_required
-        if wide[submission.id] < target:
-            continue  # still waiting for the reviews already asked for
-        if target < cap:
-            submission.reviews_target = target + 1
-        else:
-            at_cap.append(submission.id)
-    return at_cap

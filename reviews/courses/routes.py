@@ -7,9 +7,11 @@ from sqlalchemy import select
 
 from reviews.courses import services
 from reviews.courses.models import Assignment, Course
+from reviews.courses.schemas import AssignmentListSchema, AssignmentSchema, AuditTrailSchema, CourseSchema, MembershipSchema
 from reviews.kernel.api import Blueprint
 from reviews.kernel.audit import AuditEvent
-from reviews.kernel.auth import MENTOR, ROLES, STAFF, current_user, require_admin, require_member, require_role
+from reviews.accounts.callers import current_user, require_admin
+from reviews.courses.access import MENTOR, ROLES, STAFF, require_member, require_role
 from reviews.kernel.db import db
 from reviews.kernel.errors import not_found
 from reviews.kernel.idempotency import idempotent
@@ -62,7 +64,7 @@ class AssignmentCreate(ma.Schema):
 @blp.route("/courses", methods=["POST"])
 @idempotent
 @blp.arguments(CourseCreate)
-@blp.response(201)
+@blp.response(201, CourseSchema)
 def create_course(body: dict[str, Any]) -> Any:
     """Create a course (admin)."""
     admin = require_admin()
@@ -74,7 +76,7 @@ def create_course(body: dict[str, Any]) -> Any:
 @blp.route("/courses/<course_id>/members", methods=["POST"])
 @idempotent
 @blp.arguments(MemberCreate)
-@blp.response(201)
+@blp.response(201, MembershipSchema)
 def add_member(body: dict[str, Any], course_id: str) -> Any:
     """Add a member with a role, or change their role (admin, staff)."""
     caller = current_user()
@@ -88,7 +90,7 @@ def add_member(body: dict[str, Any], course_id: str) -> Any:
 
 
 @blp.route("/courses/<course_id>/assignments", methods=["GET"])
-@blp.response(200)
+@blp.response(200, AssignmentListSchema)
 def list_assignments(course_id: str) -> Any:
     """The course's assignments (members)."""
     caller = current_user()
@@ -103,7 +105,7 @@ def list_assignments(course_id: str) -> Any:
 @blp.route("/courses/<course_id>/assignments", methods=["POST"])
 @idempotent
 @blp.arguments(AssignmentCreate)
-@blp.response(201)
+@blp.response(201, AssignmentSchema)
 def create_assignment(body: dict[str, Any], course_id: str) -> Any:
     """Create an assignment with its rubric (staff)."""
     caller = current_user()
@@ -117,7 +119,7 @@ def create_assignment(body: dict[str, Any], course_id: str) -> Any:
 
 
 @blp.route("/assignments/<assignment_id>", methods=["GET"])
-@blp.response(200)
+@blp.response(200, AssignmentSchema)
 def get_assignment(assignment_id: str) -> Any:
     """The assignment (members); staff-only settings are hidden from learners and mentors."""
     caller = current_user()
@@ -132,7 +134,7 @@ class AuditQuery(ma.Schema):
 
 @blp.route("/courses/<course_id>/audit", methods=["GET"])
 @blp.arguments(AuditQuery, location="query")
-@blp.response(200)
+@blp.response(200, AuditTrailSchema)
 def audit_trail(query: dict[str, Any], course_id: str) -> Any:
     """The course's audit trail, newest first (staff)."""
     caller = current_user()

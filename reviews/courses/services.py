@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from reviews.accounts.models import User
 from reviews.courses.models import Assignment, Course, Membership
 from reviews.kernel import audit
-from reviews.kernel.auth import STAFF
-from reviews.kernel.errors import ApiError, invalid, not_found
+from reviews.courses.access import STAFF
+from reviews.kernel.errors import DomainError, forbidden, invalid, not_found
 
 
 def slugify(title: str) -> str:
@@ -23,7 +23,7 @@ def slugify(title: str) -> str:
 def create_course(session: Session, title: str, slug: str | None, actor_id: str) -> Course:
     slug = slugify(slug or title)
     if session.scalar(select(Course.id).where(Course.slug == slug)) is not None:
-        raise ApiError(409, "conflict", f"A course with slug '{slug}' exists already. Choose another slug.")
+        raise DomainError("conflict", f"A course with slug '{slug}' exists already. Choose another slug.")
     course = Course(title=title.strip(), slug=slug)
     session.add(course)
     session.flush()
@@ -90,8 +90,6 @@ def get_assignment_for(session: Session, assignment_id: str, user: User, allowed
 
     Not a member: 404, as if it did not exist. A member whose role may not ``action``: 403.
     """
-    from reviews.kernel.errors import forbidden
-
     row = session.execute(
         select(Assignment, Membership.role)
         .outerjoin(Membership, (Membership.course_id == Assignment.course_id) & (Membership.user_id == user.id))

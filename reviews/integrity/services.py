@@ -29,7 +29,7 @@ from reviews.integrity.similarity import (
 )
 from reviews.kernel.db import utcnow
 from reviews.moderation.services import open_case
-from reviews.submissions.models import CANCELLED, LEARNER_WORK, Rejection, StoredFile, Submission
+from reviews.submissions.models import CANCELLED, LEARNER_WORK, RejectedAttempt, StoredFile, Submission
 
 # Candidates compared in full per new submission (the index ranks them by shared fingerprints).
 MAX_CANDIDATES = 10
@@ -170,7 +170,7 @@ def check_submission(session: Session, submission_id: str, threshold: float = 0.
     return len(found)
 
 
-def sweep_assignment(session: Session, assignment_id: str, threshold: float = 0.35) -> list[list[str]]:
+def group_copies(session: Session, assignment_id: str, threshold: float = 0.35) -> list[list[str]]:
     """Re-check every pair of the assignment's latest submissions and group copies into clusters: one case per
     cluster of three or more (pairs have their own cases). Idempotent: a cluster's case is keyed by its first
     member and updated while it is open."""
@@ -240,14 +240,14 @@ def note_rejection(session: Session, assignment: Assignment, author_id: str, *, 
     ``repeated_junk`` case (subject: the learner). Returns whether a case exists for them now."""
     since = utcnow() - timedelta(hours=window_hours)
     rows = session.execute(
-        select(Rejection.reasons, Rejection.created_at)
-        .where(Rejection.assignment_id == assignment.id, Rejection.author_id == author_id, Rejection.created_at >= since)
-        .order_by(Rejection.created_at)
+        select(RejectedAttempt.reasons, RejectedAttempt.created_at)
+        .where(RejectedAttempt.assignment_id == assignment.id, RejectedAttempt.author_id == author_id, RejectedAttempt.created_at >= since)
+        .order_by(RejectedAttempt.created_at)
     ).all()
     if len(rows) < limit:
         return False
     count = session.scalar(
-        select(func.count(Rejection.id)).where(Rejection.assignment_id == assignment.id, Rejection.author_id == author_id)
+        select(func.count(RejectedAttempt.id)).where(RejectedAttempt.assignment_id == assignment.id, RejectedAttempt.author_id == author_id)
     )
     open_case(
         session,

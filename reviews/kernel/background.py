@@ -1,6 +1,8 @@
-"""Enqueue background work by task name, only after the transaction that made the work commits.
+"""Background tasks: registered beside their features, enqueued only after the transaction that made the work commits.
 
-Three ways to run it, chosen by configuration, all running the very same task functions:
+A feature declares a task with ``@task`` in its ``tasks.py``; the task's name comes from the function
+(``reviews.scoring.tasks.recalibrate_assignment``), and work is enqueued with the task object, so a misspelt
+name cannot exist. Three ways to run it, chosen by configuration, all running the very same task functions:
 - ``celery``: send to the broker (production; ``fairpeer worker`` runs them);
 - ``embedded``: a thread in this process runs them (``fairpeer serve`` with no broker configured);
 - ``inline``: run right after the commit, in the caller's thread (unit tests: deterministic).
@@ -13,7 +15,8 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, overload
 
 from flask import Flask, current_app
 from sqlalchemy import event
@@ -24,9 +27,58 @@ log = logging.getLogger(__name__)
 _PENDING = "fairpeer_pending_tasks"
 
 
-def enqueue(session: Session, name: str, *args: Any, countdown: float | None = None) -> None:
-    """Send task ``name`` with ``args`` once ``session`` commits; dropped if it rolls back."""
-    session.info.setdefault(_PENDING, []).append((name, args, countdown, current_app._get_current_object()))  # type: ignore[attr-defined]
+@dataclass(frozen=True)
+class Task:
+    """A background task: ids in, a service call, commit. ``periodic`` tasks run every SWEEP_SECONDS."""
+
+    name: str
+    run: Callable[..., Any]
+    max_retries: int = 0
+    retry_delay: float = 2.0
+    periodic: bool = False
+
+    def __call__(self, *args: Any) -> Any:
+        return self.run(*args)
+
+
+_REGISTRY: dict[str, Task] = {}
+
+
+@overload
+def task(fn: Callable[..., Any], /) -> Task: ...
+@overload
+def task(*, max_retries: int = 0, retry_delay: float = 2.0, periodic: bool = False) -> Callable[[Callable[..., Any]], Task]: ...
+def task(
+    fn: Callable[..., Any] | None = None, /, *, max_retries: int = 0, retry_delay: float = 2.0, periodic: bool = False
+) -> Task | Callable[[Callable[..., Any]], Task]:
+    """Register ``fn`` as a background task named ``<module>.<function>``."""
+
+    def register(function: Callable[..., Any]) -> Task:
+        spec = Task(f"{function.__module__}.{function.__name__}", function, max_retries, retry_delay, periodic)
+        _REGISTRY[spec.name] = spec
+        return spec
+
+    return register(fn) if fn is not None else register
+
+
+def registered_tasks() -> dict[str, Task]:
+    """Every task registered so far (the app factory imports every feature's tasks module)."""
+    return dict(_REGISTRY)
+
+
+def find_task(name: str) -> Task:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise LookupError(f"no background task is named {name!r}; known: {sorted(_REGISTRY)}") from None
+
+
+def enqueue(session: Session, work: Task, *args: Any, countdown: float | None = None) -> None:
+    """Send ``work`` with ``args`` once ``session`` commits; dropped if it rolls back."""
+    if not isinstance(work, Task):
+        raise TypeError(f"enqueue takes a Task (declared with @task), not {work!r}")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    session.info.setdefault(_PENDING, []).append((work.name, args, countdown, app))
 
 
 @event.listens_for(Session, "after_commit")
@@ -45,18 +97,22 @@ def _after_rollback(session: Session) -> None:
 
 
 class Background:
-    """The configured way of running tasks; ``resolve(name)`` finds a task's local callable."""
+    """The configured way of running tasks.
+
+    A task that raises in this process (``inline`` or ``embedded``) is logged and kept in ``failures``: the
+    embedded runner goes on with the next task, and the test harness fails the test that enqueued it.
+    """
 
     def __init__(
         self,
         app: Flask,
         mode: str,
-        resolve: Callable[[str], Callable[..., Any]],
-        send_remote: Callable[..., Any] | None = None,
+        send_remote: Callable[[str, tuple[Any, ...], float | None], Any] | None = None,
         ping_remote: Callable[[float], bool] | None = None,
     ):
-        self.app, self.mode, self.resolve = app, mode, resolve
+        self.app, self.mode = app, mode
         self.send_remote, self.ping_remote = send_remote, ping_remote
+        self.failures: list[tuple[str, tuple[Any, ...], BaseException]] = []
         self._queue: queue.Queue[tuple[str, tuple[Any, ...]]] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -73,7 +129,7 @@ class Background:
             else:
                 self._queue.put((name, args))
         else:
-            self.run_now(name, args)
+            self.run_recorded(name, args)
 
     def ping(self, timeout: float) -> bool:
         """A real round trip through whatever runs background work."""
@@ -86,14 +142,25 @@ class Background:
             done = threading.Event()
             self._queue.put(("__ping__", (done,)))
             return done.wait(timeout)
-        return self.run_now("fairpeer.ping", ()) == "pong"
+        return self.run_now(PING, ()) == "pong"
 
     def run_now(self, name: str, args: tuple[Any, ...]) -> Any:
+        """Run the task here and now, in a fresh app context; its exception propagates."""
+        spec = find_task(name)
         with self.app.app_context():
-            return self.resolve(name)(*args)
+            return spec.run(*args)
+
+    def run_recorded(self, name: str, args: tuple[Any, ...]) -> Any:
+        """Run the task here; a failure is logged and kept in ``failures`` instead of propagating."""
+        try:
+            return self.run_now(name, args)
+        except Exception as exc:  # noqa: BLE001 - one failed task must not stop the caller; failures says so
+            log.exception("background task %s failed", name)
+            self.failures.append((name, args, exc))
+            return None
 
     def start_embedded(self, periodic: list[tuple[float, str]]) -> None:
-        """Run queued tasks and the periodic schedule in daemon threads of this process."""
+        """Run queued tasks and ``periodic`` (seconds, task name) in daemon threads of this process."""
         if self._thread is not None:
             return
 
@@ -126,3 +193,12 @@ class Background:
 
     def stop(self) -> None:
         self._stop.set()
+
+
+@task
+def ping() -> str:
+    """The health check's round trip through whatever runs background work; touches nothing."""
+    return "pong"
+
+
+PING = ping.name

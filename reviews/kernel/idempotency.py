@@ -14,9 +14,9 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, dele
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reviews.kernel.auth import current_user
+from reviews.kernel.auth import current_caller
 from reviews.kernel.db import Base, IdMixin, db, utcnow
-from reviews.kernel.errors import ApiError
+from reviews.kernel.errors import DomainError, conflict
 
 RUNNING, DONE = "running", "done"
 
@@ -51,10 +51,6 @@ def _body_hash() -> str:
     return digest.hexdigest()
 
 
-def _conflict(message: str) -> ApiError:
-    return ApiError(409, "conflict", message)
-
-
 def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
     """Honour ``Idempotency-Key`` on a create endpoint (scoped to the caller and the path)."""
 
@@ -64,13 +60,11 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         if not key:
             return view(*args, **kwargs)
         if len(key) > 200:
-            raise ApiError(
-                422,
-                "invalid_request",
+            raise DomainError("invalid_request",
                 "Idempotency-Key is too long; use at most 200 characters.",
                 {"fields": {"Idempotency-Key": ["Too long."]}},
             )
-        user = current_user()
+        user = current_caller()
         body_hash = _body_hash()
         session = db.session
         stale = utcnow() - timedelta(seconds=current_app.config["IDEMPOTENCY_STALE_SECONDS"])
@@ -79,13 +73,13 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         )
         if existing is not None:
             if existing.body_hash != body_hash:
-                raise _conflict("This Idempotency-Key was used with a different body. Use a new key for a new request.")
+                raise conflict("This Idempotency-Key was used with a different body. Use a new key for a new request.")
             if existing.state == DONE:
                 response = current_app.response_class(existing.response_body, status=existing.status_code, mimetype="application/json")
                 response.headers["Idempotent-Replayed"] = "true"
                 return response
             if existing.created_at > stale:
-                raise _conflict("A request with this Idempotency-Key is still running. Wait for it, then retry.")
+                raise conflict("A request with this Idempotency-Key is still running. Wait for it, then retry.")
             # The first request died mid-way and stored nothing: let this one take the key over.
             session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == existing.id))
             session.commit()
@@ -94,7 +88,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             session.commit()
         except IntegrityError:
             session.rollback()
-            raise _conflict("A request with this Idempotency-Key is still running. Wait for it, then retry.") from None
+            raise conflict("A request with this Idempotency-Key is still running. Wait for it, then retry.") from None
         record_id = session.scalar(
             select(IdempotencyKey.id).where(
                 IdempotencyKey.user_id == user.id, IdempotencyKey.path == request.path, IdempotencyKey.key == key

@@ -6,11 +6,11 @@ from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from reviews.kernel.auth import current_user_or_none
+from reviews.kernel.auth import current_caller_or_none
 
 
 def caller_key() -> str:
-    user = current_user_or_none()
+    user = current_caller_or_none()
     return f"user:{user.id}" if user is not None else f"ip:{get_remote_address()}"
 
 

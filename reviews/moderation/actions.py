@@ -10,11 +10,12 @@ from reviews.accounts.models import User
 from reviews.allocation import services as allocation
 from reviews.allocation.models import Review
 from reviews.courses.models import Assignment
+from reviews.kernel import audit
 from reviews.kernel.errors import invalid
 from reviews.moderation.models import STAFF_REVIEW, Case
 from reviews.moderation.services import cases_awaiting_staff, finish, require_claimant
 from reviews.scoring import services as scoring
-from reviews.scoring.requests import request_recalibration
+from reviews.scoring.recalibration import request_recalibration
 from reviews.submissions.models import CANCELLED, Submission
 
 
@@ -47,7 +48,7 @@ def resolve(session: Session, case: Case, mentor: User, body: dict[str, Any], de
         submission = _submission_of(session, case)
         submission.status = CANCELLED
         submission.cancelled_reason = "Marked as plagiarism by a mentor" + (f": {note}" if note else ".")
-        allocation.cancel_claims_on(session, submission.id)
+        allocation.withdraw_claims_on(session, submission.id)
         request_recalibration(session, submission.assignment_id, debounce_seconds, inputs_changed=True)
         finish(session, case, mentor, action, note, submission_id=submission.id)
     elif action == "discount_review":
@@ -63,8 +64,6 @@ def resolve(session: Session, case: Case, mentor: User, body: dict[str, Any], de
     elif action == "request_staff_review":
         case.status = STAFF_REVIEW
         case.outcome = None
-        from reviews.kernel import audit
-
         audit.record(session, case.course_id, mentor.id, "case.request_staff_review", f"case:{case.id}", note=note)
     return case
 

@@ -6,13 +6,14 @@ import marshmallow as ma
 from flask import current_app
 
 from reviews.courses.models import Course
-from reviews.kernel.api import Blueprint
-from reviews.kernel.auth import LEARNER, MENTOR, STAFF, current_user, require_role, role_in
+from reviews.kernel.api import Blueprint, ErrorSchema
+from reviews.accounts.callers import current_user
+from reviews.courses.access import LEARNER, MENTOR, STAFF, require_role, role_in
 from reviews.kernel.db import db
 from reviews.kernel.errors import not_found
 from reviews.moderation import actions, services
 from reviews.moderation.models import CLAIMED, OPEN, RESOLVED, STAFF_REVIEW, Case
-from reviews.moderation.schemas import ACTIONS
+from reviews.moderation.schemas import ACTIONS, CaseListSchema, CaseSchema
 
 blp = Blueprint("moderation", __name__, url_prefix="/api", description="The escalation queue")
 
@@ -30,7 +31,7 @@ class Resolve(ma.Schema):
 
 @blp.route("/courses/<course_id>/escalations", methods=["GET"])
 @blp.arguments(CaseQuery, location="query")
-@blp.response(200)
+@blp.response(200, CaseListSchema)
 def list_cases(query: dict[str, Any], course_id: str) -> Any:
     """The course's cases, most urgent first (mentors, staff)."""
     caller = current_user()
@@ -41,21 +42,12 @@ def list_cases(query: dict[str, Any], course_id: str) -> Any:
     return {"cases": [services.case_json(db.session, c, role, caller) for c in services.list_cases(db.session, course_id, status)]}
 
 
-def _visible_case(case_id: str) -> tuple[Case, str | None]:
-    caller = current_user()
-    case = db.session.get(Case, case_id)
-    if case is None:
-        raise not_found("That case")
-    role = role_in(case.course_id, caller)
-    if role in (MENTOR, STAFF):
-        return case, role
-    if role == LEARNER and case.opened_by_id == caller.id:
-        return case, LEARNER
-    raise not_found("That case")
+def _visible_case(case_id: str) -> tuple[Case, str]:
+    return services.visible_case(db.session, case_id, current_user())
 
 
 @blp.route("/escalations/<case_id>", methods=["GET"])
-@blp.response(200)
+@blp.response(200, CaseSchema)
 def get_case(case_id: str) -> Any:
     """A case (mentors, staff); the learner who opened it sees only its progress."""
     case, role = _visible_case(case_id)
@@ -63,7 +55,8 @@ def get_case(case_id: str) -> Any:
 
 
 @blp.route("/escalations/<case_id>/claim", methods=["POST"])
-@blp.response(200)
+@blp.response(200, CaseSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="already_claimed: another mentor has claimed the case.")
 def claim_case(case_id: str) -> Any:
     """Claim a case to work on it (mentors, staff); 409 already_claimed if another mentor has it."""
     caller = current_user()
@@ -76,7 +69,7 @@ def claim_case(case_id: str) -> Any:
 
 @blp.route("/escalations/<case_id>/resolve", methods=["POST"])
 @blp.arguments(Resolve)
-@blp.response(200)
+@blp.response(200, CaseSchema)
 def resolve_case(body: dict[str, Any], case_id: str) -> Any:
     """Act on a claimed case (its claimant): dismiss, override_score, mark_plagiarism, discount_review, request_staff_review."""
     caller = current_user()

@@ -13,9 +13,9 @@ from reviews.accounts.models import User
 from reviews.allocation.models import Review, ReviewClaim
 from reviews.courses.models import Assignment
 from reviews.kernel import audit
-from reviews.kernel.auth import LEARNER
+from reviews.courses.access import LEARNER, MENTOR, STAFF, role_in
 from reviews.kernel.db import utcnow
-from reviews.kernel.errors import ApiError, forbidden, invalid
+from reviews.kernel.errors import DomainError, forbidden, invalid, not_found
 from reviews.moderation.models import CLAIMED, OPEN, RESOLVED, STAFF_REVIEW, Case
 from reviews.moderation.schemas import PRIORITY
 from reviews.submissions.models import Submission
@@ -135,11 +135,25 @@ def report_submission(
     return case
 
 
+def visible_case(session: Session, case_id: str, caller: User) -> tuple[Case, str]:
+    """The case and the caller's role: mentors and staff of its course, and the learner who opened it (who sees
+    only its progress). Anyone else: 404. The API and the pages both ask this."""
+    case = session.get(Case, case_id)
+    if case is None:
+        raise not_found("That case")
+    role = role_in(case.course_id, caller)
+    if role in (MENTOR, STAFF):
+        return case, role
+    if role == LEARNER and case.opened_by_id == caller.id:
+        return case, LEARNER
+    raise not_found("That case")
+
+
 def claim_case(session: Session, case: Case, mentor: User) -> Case:
     if case.status == RESOLVED:
-        raise ApiError(409, "conflict", "This case is resolved already; there is nothing left to claim.")
+        raise DomainError("conflict", "This case is resolved already; there is nothing left to claim.")
     if case.claimed_by_id is not None and case.claimed_by_id != mentor.id:
-        raise ApiError(409, "already_claimed", "Another mentor claimed this case already. Pick another case from the queue.")
+        raise DomainError("already_claimed", "Another mentor claimed this case already. Pick another case from the queue.")
     if case.claimed_by_id == mentor.id:
         return case
     case.claimed_by_id, case.claimed_at = mentor.id, utcnow()
@@ -181,7 +195,7 @@ def list_cases(session: Session, course_id: str, status: str | None) -> list[Cas
 
 def require_claimant(case: Case, mentor: User) -> None:
     if case.status == RESOLVED:
-        raise ApiError(409, "conflict", "This case is resolved already.")
+        raise DomainError("conflict", "This case is resolved already.")
     if case.claimed_by_id != mentor.id:
         raise forbidden("Claim this case before acting on it; only the mentor who claimed it may resolve it.")
 

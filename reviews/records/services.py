@@ -8,9 +8,30 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reviews.accounts.models import User
+from reviews.courses.access import LEARNER, STAFF, require_member, role_in
 from reviews.courses.models import Assignment, Course
+from reviews.kernel.errors import forbidden, not_found
 from reviews.scoring.services import score_json
 from reviews.submissions.services import attempts_used, latest_submission
+
+
+def visible_record(session: Session, course_id: str, user_id: str, caller: User) -> tuple[Course, User, bool]:
+    """(course, learner, is the caller that learner): the learner themself and staff; another learner learns
+    nothing (404), a mentor is refused (403). The API and the pages both ask this."""
+    course = session.get(Course, course_id)
+    if course is None:
+        raise not_found("That course")
+    role = require_member(course.id, caller, "That course")
+    learner = session.get(User, user_id)
+    if learner is None or role_in(course.id, learner) != LEARNER or learner.is_admin:
+        raise not_found("That learner's record")
+    if caller.id == learner.id:
+        return course, learner, True
+    if role == STAFF:
+        return course, learner, False
+    if role == LEARNER:
+        raise not_found("That learner's record")
+    raise forbidden("Only the learner and the course's staff may read a record.")
 
 
 def record_json(session: Session, course: Course, learner: User, *, for_learner: bool) -> dict[str, Any]:

@@ -11,15 +11,18 @@ from sqlalchemy import select
 from reviews.accounts.models import User
 from reviews.courses.services import get_assignment
 from reviews.kernel.api import Blueprint
-from reviews.kernel.auth import STAFF, current_user, require_role
+from reviews.accounts.callers import current_user
+from reviews.courses.access import STAFF, require_role
 from reviews.kernel.db import db
 from reviews.kernel.idempotency import idempotent
 from reviews.kernel.schemas import ScoresField
 from reviews.moderation import actions
 from reviews.scoring import services
-from reviews.scoring.requests import request_recalibration
+from reviews.scoring.recalibration import request_recalibration
+from reviews.scoring.schemas import ReleaseSchema, StaffGradeSchema
 from reviews.submissions.models import LEARNER_WORK, Submission
-from reviews.submissions.services import get_visible_submission, validate_scores
+from reviews.courses.rubric import validate_scores
+from reviews.submissions.services import get_visible_submission
 
 blp = Blueprint("scoring", __name__, url_prefix="/api", description="Scores: staff grades, release, export")
 
@@ -32,7 +35,7 @@ class StaffGradeCreate(ma.Schema):
 @blp.route("/submissions/<submission_id>/staff-grade", methods=["POST"])
 @idempotent
 @blp.arguments(StaffGradeCreate)
-@blp.response(201)
+@blp.response(201, StaffGradeSchema)
 def staff_grade(body: dict[str, Any], submission_id: str) -> Any:
     """Grade a submission as staff; from then on this is its score."""
     caller = current_user()
@@ -52,7 +55,7 @@ def staff_grade(body: dict[str, Any], submission_id: str) -> Any:
 
 
 @blp.route("/assignments/<assignment_id>/release", methods=["POST"])
-@blp.response(200)
+@blp.response(200, ReleaseSchema)
 def release(assignment_id: str) -> Any:
     """Release every computed score of the assignment now (staff)."""
     caller = current_user()
@@ -64,6 +67,12 @@ def release(assignment_id: str) -> Any:
 
 
 @blp.route("/assignments/<assignment_id>/scores.csv", methods=["GET"])
+@blp.response(
+    200,
+    {"type": "string"},
+    content_type="text/csv",
+    description="Per learner: learner_id, email, name, submission_id, attempt, status, score, low, high, max, reviews, method, released.",
+)
 def scores_csv(assignment_id: str) -> Any:
     """One row per learner: latest attempt, score, interval, reviews, method (staff)."""
     caller = current_user()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Any
 
@@ -13,13 +12,13 @@ from sqlalchemy.orm import Session
 import calibration
 from calibration.model import fit_model_full
 from calibration.selection import fit_auto
-from reviews.allocation import services as allocation
 from reviews.allocation.models import Review
 from reviews.courses.models import Assignment
 from reviews.kernel import audit
 from reviews.kernel.db import utcnow
 from reviews.moderation import services as moderation
 from reviews.scoring.models import ReviewerStat, Score
+from reviews.scoring.review_targets import adapt_review_targets
 from reviews.submissions.models import ACTIVE, CANCELLED, LEARNER_WORK, StaffGrade, Submission
 
 
@@ -39,7 +38,6 @@ def recalibrate(
     session: Session,
     assignment_id: str,
     method: str = "auto",
-    fault_sleep: float = 0.0,
     *,
     width_share: float = 0.35,
     max_extra: int = 2,
@@ -48,7 +46,7 @@ def recalibrate(
 
     Idempotent and debounced: the assignment row is locked for the run, and a run whose inputs were already
     calibrated does nothing (a burst of reviews gives one run). Runs are serialised per assignment, so an
-    older run never overwrites a newer one; the version makes that visible.
+    older run never overwrites a newer one; the version makes that visible. The caller commits.
     """
     # FOR NO KEY UPDATE, not FOR UPDATE: it serialises runs just as well, but does not block the foreign-key checks
     # of rows that point at the assignment (claims, reviews, submissions). With FOR UPDATE a claim that holds its
@@ -61,8 +59,7 @@ def recalibrate(
     review_count = int(session.scalar(select(func.count(Review.id)).where(Review.assignment_id == assignment.id)) or 0)
     inputs_current = assignment.calibrated_inputs_at is not None and (seen_inputs is None or assignment.calibrated_inputs_at >= seen_inputs)
     if inputs_current and review_count == assignment.calibrated_review_count:
-        session.rollback()  # nothing new since the last run
-        return None
+        return None  # nothing new since the last run
     submissions = list(
         session.scalars(
             select(Submission)
@@ -103,8 +100,6 @@ def recalibrate(
         for criterion in assignment.criteria
     }
     criteria_out, chosen, selection, model_fits = fit_assignment(criteria_grades, method)
-    if fault_sleep:
-        time.sleep(fault_sleep)
 
     version = assignment.calibration_version + 1
     counts = np.bincount(sub_idx, minlength=len(submissions)) if len(submissions) else np.zeros(0, dtype=np.int64)
@@ -136,7 +131,7 @@ def recalibrate(
         score.criteria, score.reviews, score.method = per, n, public_method(chosen)
         score.version, score.computed_at = version, now
     _write_reviewer_stats(session, assignment, model_fits, criteria_grades, reviewer_index, version)
-    for submission_id in allocation.adapt_review_targets(session, assignment, widths, width_share=width_share, max_extra=max_extra):
+    for submission_id in adapt_review_targets(session, assignment, widths, width_share=width_share, max_extra=max_extra):
         width, n = widths[submission_id]
         moderation.open_case(
             session,
@@ -169,7 +164,6 @@ def recalibrate(
         method=public_method(chosen),
         selection=selection,
     )
-    session.commit()
     return version
 
 
@@ -280,7 +274,7 @@ def _num(x: float) -> float | None:
 
 
 def is_released(session: Session, assignment: Assignment, submission: Submission, score: Score | None, now: datetime | None = None) -> bool:
-    """API.md's release rule: reviews in and owed reviews given, or staff released, or the review deadline passed."""
+    """The release rule (docs/api.md, Scores): reviews in and owed reviews given, or staff released, or the review deadline passed."""
     now = now or utcnow()
     if assignment.released_at is not None:
         return True
@@ -295,7 +289,7 @@ def is_released(session: Session, assignment: Assignment, submission: Submission
 
 
 def score_json(session: Session, assignment: Assignment, submission: Submission, *, for_author: bool) -> dict[str, Any] | None:
-    """The Score object of API.md; an author sees only {"released": false} before release."""
+    """The Score object (docs/api.md); an author sees only {"released": false} before release."""
     score = session.get(Score, submission.id)
     staff = latest_staff_grades(session, [submission.id]).get(submission.id)
     max_total = assignment.max_total

@@ -48,7 +48,7 @@ class StoredFile(IdMixin, Base):
     extracted_text: Mapped[str] = mapped_column(Text, default="")
 
 
-class Rejection(IdMixin, Base):
+class RejectedAttempt(IdMixin, Base):
     """A refused submission attempt: kept for the learner's history and for spotting repeated junk."""
 
     __tablename__ = "submission_rejections"

@@ -7,20 +7,34 @@ import marshmallow as ma
 from flask import current_app, request
 from sqlalchemy import select
 
+from reviews.accounts.models import User
 from reviews.allocation.models import Review
+from reviews.courses.models import Assignment
 from reviews.courses.services import get_assignment
 from reviews.kernel.api import Blueprint
-from reviews.kernel.auth import LEARNER, MENTOR, STAFF, current_user, require_role
+from reviews.accounts.callers import current_user
+from reviews.courses.access import LEARNER, MENTOR, STAFF, require_role
 from reviews.kernel.db import db
-from reviews.kernel.errors import ApiError, invalid
+from reviews.kernel.errors import DomainError, invalid
 from reviews.kernel.idempotency import idempotent
 from reviews.kernel.ratelimit import limiter, submit_limit
 from reviews.moderation import services as moderation
-from reviews.moderation.schemas import REPORT_KINDS
+from reviews.moderation.schemas import REPORT_KINDS, CaseOpenedSchema
 from reviews.scoring.models import Score
 from reviews.scoring.services import is_released, score_json
+from reviews.records.progress import progress_json
 from reviews.submissions import services
+from reviews.submissions.files import file_download, file_json
 from reviews.submissions.models import Submission
+from reviews.submissions.schemas import (
+    SAMPLE_REQUEST_BODY,
+    SUBMISSION_REQUEST_BODY,
+    CalibrationSampleCreatedSchema,
+    ProgressSchema,
+    ReceivedReviewsSchema,
+    SubmissionCreatedSchema,
+    SubmissionSchema,
+)
 
 blp = Blueprint("submissions", __name__, url_prefix="/api", description="Submissions, files, received reviews, appeals")
 
@@ -50,7 +64,7 @@ def _read_body(require_scores: bool) -> tuple[str, Any, list[services.Upload]]:
         body = request.get_json(silent=True)
         if body is None:
             if request.get_data():
-                raise ApiError(400, "invalid_json", "The request body is not valid JSON. Send a JSON object.")
+                raise DomainError("invalid_json", "The request body is not valid JSON. Send a JSON object.")
             body = {}
         if not isinstance(body, dict):
             raise invalid({"_schema": ["The body must be a JSON object."]})
@@ -73,30 +87,48 @@ def _read_body(require_scores: bool) -> tuple[str, Any, list[services.Upload]]:
 @blp.route("/assignments/<assignment_id>/submissions", methods=["POST"])
 @limiter.limit(submit_limit)
 @idempotent
-@blp.response(201)
+@blp.doc(requestBody=SUBMISSION_REQUEST_BODY)
+@blp.response(201, SubmissionCreatedSchema)
 def submit(assignment_id: str) -> Any:
     """Submit an attempt (learner): JSON {text}, or multipart with text and files."""
     caller = current_user()
     assignment = get_assignment(db.session, assignment_id)
     require_role(assignment.course_id, caller, (LEARNER,), "That assignment", "submit work")
     text, _scores, uploads = _read_body(require_scores=False)
-    submission = services.submit(
-        db.session,
-        assignment,
-        caller,
-        text,
-        uploads,
-        max_files=current_app.config["MAX_FILES"],
-        max_bytes=current_app.config["MAX_FILE_BYTES"],
-        debounce_seconds=current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"],
-    )
-    db.session.commit()
+    submission = submit_attempt(assignment, caller, text, uploads)
     return {"id": submission.id, "attempt": submission.attempt, "status": submission.status}
+
+
+def submit_attempt(assignment: Assignment, author: User, text: str, uploads: list[services.Upload]) -> Submission:
+    """Submit and commit, for the API and the page alike. A refused attempt is rolled back, then logged (its own
+    commit), and the refusal raised."""
+    try:
+        submission = services.submit(
+            db.session,
+            assignment,
+            author,
+            text,
+            uploads,
+            max_files=current_app.config["MAX_FILES"],
+            max_bytes=current_app.config["MAX_FILE_BYTES"],
+            debounce_seconds=current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"],
+        )
+    except services.SubmissionRejected as refused:
+        db.session.rollback()
+        services.log_rejection(db.session, assignment, author.id, refused.reasons)
+        db.session.commit()
+        raise
+    except Exception:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return submission
 
 
 @blp.route("/assignments/<assignment_id>/calibration-samples", methods=["POST"])
 @idempotent
-@blp.response(201)
+@blp.doc(requestBody=SAMPLE_REQUEST_BODY)
+@blp.response(201, CalibrationSampleCreatedSchema)
 def add_sample(assignment_id: str) -> Any:
     """Add a staff-graded calibration sample (staff): JSON {text, scores} or multipart with text, scores and files."""
     caller = current_user()
@@ -123,7 +155,7 @@ def visible_submission(submission_id: str) -> tuple[Submission, str]:
 
 
 @blp.route("/submissions/<submission_id>", methods=["GET"])
-@blp.response(200)
+@blp.response(200, SubmissionSchema)
 def get_submission(submission_id: str) -> Any:
     """A submission (its author, mentors, staff)."""
     submission, role = visible_submission(submission_id)
@@ -134,7 +166,7 @@ def get_submission(submission_id: str) -> Any:
         "attempt": submission.attempt,
         "status": submission.status,
         "text": submission.text,
-        "files": [services.file_json(f) for f in services.files_of(db.session, submission.id)],
+        "files": [file_json(f) for f in services.files_of(db.session, submission.id)],
         "score": score_json(db.session, assignment, submission, for_author=role == LEARNER),
         "created_at": submission.created_at.isoformat(),
     }
@@ -147,7 +179,7 @@ def get_submission(submission_id: str) -> Any:
 
 
 @blp.route("/submissions/<submission_id>/reviews", methods=["GET"])
-@blp.response(200)
+@blp.response(200, ReceivedReviewsSchema)
 def list_reviews(submission_id: str) -> Any:
     """The reviews a submission received; anonymous to its author, and empty for them before release."""
     submission, role = visible_submission(submission_id)
@@ -175,7 +207,7 @@ def list_reviews(submission_id: str) -> Any:
 @blp.route("/submissions/<submission_id>/reports", methods=["POST"])
 @idempotent
 @blp.arguments(SubmissionReport)
-@blp.response(201)
+@blp.response(201, CaseOpenedSchema)
 def report_submission(body: dict[str, Any], submission_id: str) -> Any:
     """An appeal by the author, or a report by a mentor or staff: opens a case."""
     submission, role = visible_submission(submission_id)
@@ -185,16 +217,17 @@ def report_submission(body: dict[str, Any], submission_id: str) -> Any:
 
 
 @blp.route("/files/<file_id>", methods=["GET"])
+@blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream", description="The file's bytes.")
 def get_file(file_id: str) -> Any:
     """A file's bytes, for whoever may see its submission or holds a claim on it."""
-    return services.file_download(services.get_visible_file(db.session, file_id, current_user()))
+    return file_download(services.get_visible_file(db.session, file_id, current_user()))
 
 
 @blp.route("/assignments/<assignment_id>/progress", methods=["GET"])
-@blp.response(200)
+@blp.response(200, ProgressSchema)
 def progress(assignment_id: str) -> Any:
     """The caller's progress on an assignment (learner)."""
     caller = current_user()
     assignment = get_assignment(db.session, assignment_id)
     require_role(assignment.course_id, caller, (LEARNER,), "That assignment", "have progress on it")
-    return services.progress_json(db.session, assignment, caller.id)
+    return progress_json(db.session, assignment, caller.id)

@@ -13,17 +13,20 @@ from sqlalchemy.orm import Session
 
 from reviews.accounts.models import User
 from reviews.allocation import services as allocation
+from reviews.courses.access import LEARNER, MENTOR, STAFF, require_member
 from reviews.courses.models import Assignment, Membership
+from reviews.courses.rubric import rubric_text, validate_scores
 from reviews.integrity.files import inspect_file
 from reviews.integrity.gate import Rejection, check_text
 from reviews.integrity.text import normalised_hash
+from reviews.integrity.services import note_rejection
+from reviews.integrity.tasks import check_similarity
 from reviews.kernel import audit
 from reviews.kernel.background import enqueue
 from reviews.kernel.db import utcnow
-from reviews.kernel.errors import ApiError, invalid
-from reviews.scoring.requests import request_recalibration
-from reviews.submissions.models import ACTIVE, LEARNER_WORK, STAFF_SAMPLE, SUPERSEDED, StaffGrade, StoredFile, Submission
-from reviews.submissions.models import Rejection as RejectionLog
+from reviews.kernel.errors import DomainError, not_found
+from reviews.scoring.recalibration import request_recalibration
+from reviews.submissions.models import ACTIVE, LEARNER_WORK, STAFF_SAMPLE, SUPERSEDED, RejectedAttempt, StaffGrade, StoredFile, Submission
 
 
 @dataclass(frozen=True)
@@ -33,14 +36,27 @@ class Upload:
     data: bytes
 
 
-def rejected(reasons: list[Rejection]) -> ApiError:
-    first = reasons[0].message
-    return ApiError(
-        422,
-        "submission_rejected",
-        f"Your submission was not accepted: {first}",
-        {"reasons": [{"code": r.code, "message": r.message} for r in reasons]},
-    )
+class SubmissionRejected(DomainError):
+    """The gate refused the attempt; ``reasons`` say why. The caller logs it (``log_rejection``) after rolling back."""
+
+    def __init__(self, reasons: list[Rejection]) -> None:
+        super().__init__(
+            "submission_rejected",
+            f"Your submission was not accepted: {reasons[0].message}",
+            {"reasons": [{"code": r.code, "message": r.message} for r in reasons]},
+        )
+        self.reasons = reasons
+
+
+def rejected(reasons: list[Rejection]) -> SubmissionRejected:
+    return SubmissionRejected(reasons)
+
+
+def log_rejection(session: Session, assignment: Assignment, author_id: str, reasons: list[Rejection]) -> None:
+    """Keep a refused attempt for the learner's history; repeated junk opens a case (integrity)."""
+    session.add(RejectedAttempt(assignment_id=assignment.id, author_id=author_id, reasons=[r.code for r in reasons]))
+    session.flush()
+    note_rejection(session, assignment, author_id)
 
 
 def _check_files(uploads: list[Upload], max_files: int, max_bytes: int) -> tuple[list[tuple[Upload, str, str]], list[Rejection]]:
@@ -53,9 +69,7 @@ def _check_files(uploads: list[Upload], max_files: int, max_bytes: int) -> tuple
     checked = []
     for upload in uploads:
         if len(upload.data) > max_bytes:
-            raise ApiError(
-                413,
-                "file_too_large",
+            raise DomainError("file_too_large",
                 f"The file {upload.filename!r} is {len(upload.data)} bytes; the limit is {max_bytes}. Send a smaller file.",
                 {"filename": upload.filename, "max_bytes": max_bytes},
             )
@@ -122,14 +136,11 @@ def submit(
         select(Membership.id).where(Membership.course_id == assignment.course_id, Membership.user_id == author.id).with_for_update()
     )
     if assignment.due_at is not None and now > assignment.due_at:
-        raise ApiError(
-            409, "past_due", f"The deadline for this assignment passed at {assignment.due_at.isoformat()}; submissions are closed."
+        raise DomainError("past_due", f"The deadline for this assignment passed at {assignment.due_at.isoformat()}; submissions are closed."
         )
     used = attempts_used(session, assignment.id, author.id)
     if assignment.max_attempts is not None and used >= assignment.max_attempts:
-        raise ApiError(
-            409,
-            "attempts_exhausted",
+        raise DomainError("attempts_exhausted",
             f"You have used all {assignment.max_attempts} attempts for this assignment; your latest attempt is the one that counts.",
             {"attempts": used, "max_attempts": assignment.max_attempts},
         )
@@ -138,12 +149,9 @@ def submit(
         ready_at = previous.created_at + timedelta(hours=assignment.attempt_cooldown_hours)
         if now < ready_at:
             wait = math.ceil((ready_at - now).total_seconds())
-            raise ApiError(
-                429,
-                "cooldown",
+            raise DomainError("cooldown",
                 f"You can submit a new attempt in {wait} seconds. Use the time to act on the reviews you received.",
                 {"retry_after": wait},
-                {"Retry-After": str(wait)},
             )
     checked, reasons = _check_files(uploads, max_files, max_bytes)
     full_text = "\n".join([text, *(t for _, _, t in checked if t)])
@@ -153,21 +161,14 @@ def submit(
             min_words=assignment.min_words,
             prompt=assignment.prompt,
             template=assignment.template,
-            rubric_text="\n".join(f"{c['title']} {c.get('description', '')}" for c in assignment.criteria),
+            rubric_text=rubric_text(assignment),
         )
     if reasons:
-        session.rollback()
-        session.add(RejectionLog(assignment_id=assignment.id, author_id=author.id, reasons=[r.code for r in reasons]))
-        session.flush()
-        from reviews.integrity.services import note_rejection
-
-        note_rejection(session, assignment, author.id)
-        session.commit()
         raise rejected(reasons)
 
     if previous is not None and previous.status == ACTIVE:
         previous.status = SUPERSEDED
-        allocation.cancel_claims_on(session, previous.id)
+        allocation.withdraw_claims_on(session, previous.id)
     submission = Submission(
         assignment_id=assignment.id,
         author_id=author.id,
@@ -181,37 +182,11 @@ def submit(
     session.add(submission)
     session.flush()
     _store_files(session, submission, checked)
-    enqueue(session, "fairpeer.check_similarity", submission.id)
+    enqueue(session, check_similarity, submission.id)
     if previous is not None:
         # The replaced attempt leaves the scores; recalibrate without it.
         request_recalibration(session, assignment.id, debounce_seconds, inputs_changed=True)
     return submission
-
-
-def validate_scores(assignment: Assignment, scores: Any, field: str = "scores") -> dict[str, float]:
-    """Every criterion scored, each within 0..max_points; nothing else."""
-    if not isinstance(scores, dict):
-        raise invalid({field: ["Must be an object of criterion key to points."]})
-    problems: dict[str, list[str]] = {}
-    out: dict[str, float] = {}
-    known = {c["key"]: c for c in assignment.criteria}
-    for key in scores:
-        if key not in known:
-            problems[f"{field}.{key}"] = [f"Unknown criterion; the rubric's keys are {sorted(known)}."]
-    for key, criterion in known.items():
-        if key not in scores:
-            problems[f"{field}.{key}"] = ["Missing: score every criterion."]
-            continue
-        value = scores[key]
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            problems[f"{field}.{key}"] = ["Must be a number."]
-        elif not 0 <= value <= criterion["max_points"]:
-            problems[f"{field}.{key}"] = [f"Must be between 0 and {criterion['max_points']}."]
-        else:
-            out[key] = float(value)
-    if problems:
-        raise invalid(problems, "Some scores are missing or out of range; score every criterion of the rubric within its points.")
-    return out
 
 
 def add_calibration_sample(
@@ -252,37 +227,10 @@ def add_calibration_sample(
     return sample
 
 
-def file_json(stored: StoredFile) -> dict[str, Any]:
-    return {
-        "id": stored.id,
-        "filename": stored.filename,
-        "content_type": stored.content_type,
-        "size": stored.size,
-        "url": f"/api/files/{stored.id}",
-    }
-
-
 def files_of(session: Session, submission_id: str) -> list[StoredFile]:
     return list(
         session.scalars(select(StoredFile).where(StoredFile.submission_id == submission_id).order_by(StoredFile.created_at, StoredFile.id))
     )
-
-
-def progress_json(session: Session, assignment: Assignment, learner_id: str) -> dict[str, Any]:
-    from reviews.scoring.services import score_json
-
-    latest = latest_submission(session, assignment.id, learner_id)
-    given = allocation.reviews_given(session, assignment.id, learner_id)
-    return {
-        "submission": None
-        if latest is None
-        else {"id": latest.id, "attempt": latest.attempt, "status": latest.status, "created_at": latest.created_at.isoformat()},
-        "attempts": attempts_used(session, assignment.id, learner_id),
-        "max_attempts": assignment.max_attempts,
-        "reviews_given": given,
-        "reviews_owed": max(0, assignment.reviews_to_give - given),
-        "score": None if latest is None else score_json(session, assignment, latest, for_author=True),
-    }
 
 
 def get_visible_submission(session: Session, submission_id: str, caller: User) -> tuple[Submission, str]:
@@ -290,9 +238,6 @@ def get_visible_submission(session: Session, submission_id: str, caller: User) -
 
     A reviewer sees the work they claimed only through the claim, never here: a claim shows no ids.
     """
-    from reviews.kernel.auth import LEARNER, require_member
-    from reviews.kernel.errors import not_found
-
     submission = session.get(Submission, submission_id)
     if submission is None:
         raise not_found("That submission")
@@ -305,9 +250,6 @@ def get_visible_submission(session: Session, submission_id: str, caller: User) -
 
 def get_visible_file(session: Session, file_id: str, caller: User) -> StoredFile:
     """A stored file, for mentors and staff of its course, its author, and a learner it was shown to by a claim."""
-    from reviews.kernel.auth import MENTOR, STAFF, require_member
-    from reviews.kernel.errors import not_found
-
     stored = session.get(StoredFile, file_id)
     if stored is None:
         raise not_found("That file")
@@ -319,12 +261,3 @@ def get_visible_file(session: Session, file_id: str, caller: User) -> StoredFile
     return stored
 
 
-def file_download(stored: StoredFile) -> Any:
-    """The bytes as an attachment that browsers never render in place (no stored-XSS through uploads)."""
-    import io
-
-    from flask import send_file
-
-    response = send_file(io.BytesIO(stored.data), mimetype="application/octet-stream", as_attachment=True, download_name=stored.filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response

@@ -131,7 +131,7 @@ def test_claims_are_served_while_a_recalibration_writes(
     """A recalibration's write phase (here the first run, which creates every submission's Score row) must not
     hide the pool from claimers: claims lock submissions with SKIP LOCKED, so any lock a run takes on them
     turns into a spurious nothing_to_review, and allocation that depends on when runs happen."""
-    from reviews.allocation import services as allocation
+    from reviews.scoring import services as scoring
     from reviews.scoring.services import recalibrate
 
     app = make_web_app(pg_url)
@@ -139,7 +139,7 @@ def test_claims_are_served_while_a_recalibration_writes(
     for i, learner in enumerate(world.learners):
         assert world.submit(learner, n=i).status_code == 201
     paused, resume = threading.Event(), threading.Event()
-    adapt = allocation.adapt_review_targets
+    adapt = scoring.adapt_review_targets
 
     def adapt_then_pause(session: Any, *args: Any, **kwargs: Any) -> Any:
         out = adapt(session, *args, **kwargs)
@@ -148,13 +148,14 @@ def test_claims_are_served_while_a_recalibration_writes(
         resume.wait(timeout=60)
         return out
 
-    monkeypatch.setattr(allocation, "adapt_review_targets", adapt_then_pause)
+    monkeypatch.setattr(scoring, "adapt_review_targets", adapt_then_pause)
     failures: list[BaseException] = []
 
     def run() -> None:
         try:
             with app.app_context():
                 recalibrate(db.session, world.assignment_id, method=app.config["CALIBRATION_METHOD"])
+                db.session.commit()
         except BaseException as exc:
             failures.append(exc)
             paused.set()

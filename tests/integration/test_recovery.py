@@ -57,12 +57,12 @@ def test_worker_killed_mid_recalibration_ends_with_the_same_scores(
     monkeypatch.setattr(background, "send", lambda name, args, countdown=None: held.append((name, args)))
     world = run_scenario(app, app.test_client())
     monkeypatch.undo()
-    assert ("fairpeer.recalibrate_assignment", (world.assignment_id,)) in held
+    assert ("reviews.scoring.tasks.recalibrate_assignment", (world.assignment_id,)) in held
     assert queue_length(stack.redis_url) == 0
 
     doomed = stack.start_worker(FAIRPEER_FAULT_RECALIBRATE_SLEEP=str(FAULT_SLEEP_SECONDS))
     stack.wait_ready(app, doomed)
-    background.send("fairpeer.recalibrate_assignment", (world.assignment_id,))
+    background.send("reviews.scoring.tasks.recalibrate_assignment", (world.assignment_id,))
     wait_for(
         lambda: open_transactions(stack.database_url, 1.0) == 1,
         60,
@@ -84,7 +84,7 @@ def test_worker_killed_mid_recalibration_ends_with_the_same_scores(
     wait_for(lambda: calibration_settled(app, world.assignment_id), 90, "the sweep and the new worker to recalibrate", details=stack.logs)
     got = scores_by_email(world)
     assert differences(got, deferred_reference_scores) == [], f"after the kill: {got}\nundisturbed run: {deferred_reference_scores}"
-    assert "fairpeer.sweep" in beat.log_path.read_text(), beat.log_tail()
+    assert "reviews.ops.tasks.recover_lost_work" in beat.log_path.read_text(), beat.log_tail()
 
 
 def test_sweep_picks_up_work_whose_enqueue_was_lost(
@@ -101,7 +101,7 @@ def test_sweep_picks_up_work_whose_enqueue_was_lost(
     monkeypatch.setattr(background, "send", broker_down)
     world = run_scenario(app, app.test_client())  # every answer is still 201: the work is committed
     monkeypatch.undo()
-    assert "fairpeer.recalibrate_assignment" in attempts and "fairpeer.check_similarity" in attempts
+    assert "reviews.scoring.tasks.recalibrate_assignment" in attempts and "reviews.integrity.tasks.check_similarity" in attempts
     assert queue_length(stack.redis_url) == 0
     assert calibration_state(app, world.assignment_id) == (0, 0)
 
@@ -112,4 +112,4 @@ def test_sweep_picks_up_work_whose_enqueue_was_lost(
     wait_for(lambda: calibration_settled(app, world.assignment_id), 90, "the sweep to re-enqueue the lost work", details=stack.logs)
     got = scores_by_email(world)
     assert differences(got, deferred_reference_scores) == [], f"after the lost sends: {got}\nundisturbed run: {deferred_reference_scores}"
-    assert "fairpeer.sweep" in beat.log_path.read_text(), beat.log_tail()
+    assert "reviews.ops.tasks.recover_lost_work" in beat.log_path.read_text(), beat.log_tail()

@@ -86,17 +86,17 @@ def test_over_review_lets_a_late_submitter_finish(app: Flask, client: FlaskClien
 
 
 def test_stuck_submission_opens_needs_reviews_case_once(world: World, app: Flask) -> None:
-    from workers.tasks import tend_queue
+    from reviews.allocation.tasks import tend_queue
 
     world.submit(world.learners[0], n=0)
     with app.app_context():
         db.session.execute(update(Submission).values(created_at=utcnow() - timedelta(hours=100)))
         db.session.commit()
     background = app.extensions["fairpeer.background"]
-    first = background.run_now("fairpeer.tend_queue", ())
-    second = background.run_now("fairpeer.tend_queue", ())
+    first = background.run_now("reviews.allocation.tasks.tend_queue", ())
+    second = background.run_now("reviews.allocation.tasks.tend_queue", ())
     assert first["needs_reviews"] == 1 and second["needs_reviews"] == 0
-    assert tend_queue.name == "fairpeer.tend_queue"
+    assert tend_queue.name == "reviews.allocation.tasks.tend_queue"
     cases = world.staff.get(f"/api/courses/{world.course_id}/escalations").get_json()["cases"]
     assert [c["kind"] for c in cases] == ["needs_reviews"]
     assert cases[0]["evidence"]["reviews_done"] == 0
@@ -175,7 +175,7 @@ def test_periodic_task_run_twice_at_once_does_its_work_once(world: World, app: F
         db.session.commit()
     background = app.extensions["fairpeer.background"]
     results: list[dict[str, int]] = []
-    threads = [threading.Thread(target=lambda: results.append(background.run_now("fairpeer.tend_queue", ()))) for _ in range(2)]
+    threads = [threading.Thread(target=lambda: results.append(background.run_now("reviews.allocation.tasks.tend_queue", ()))) for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:

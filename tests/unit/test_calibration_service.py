@@ -7,17 +7,21 @@ import shutil
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from reviews.cli import main
+from reviews.courses.models import Assignment
 from reviews.kernel.audit import AuditEvent
 from reviews.kernel.db import db
 from reviews.moderation.models import Case
 from reviews.scoring.models import ReviewerStat, Score
+from reviews.scoring import services as scoring_services
 from reviews.scoring.services import recalibrate
 from tests.conftest import build_world, make_app
 
@@ -66,7 +70,7 @@ def test_a_burst_of_50_reviews_gives_at_most_two_runs(template_db: Path, tmp_pat
         app.extensions["fairpeer.db"][0].dispose()
 
 
-def test_runs_are_serialised_and_versions_only_grow(app: Flask, client: FlaskClient) -> None:
+def test_runs_are_serialised_and_versions_only_grow(app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
     world = build_world(app, client, n_learners=6, reviews_required=2, reviews_to_give=2)
     app.extensions["fairpeer.background"].send = lambda *a, **k: None  # drive the runs by hand below
     for i, learner in enumerate(world.learners):
@@ -75,15 +79,26 @@ def test_runs_are_serialised_and_versions_only_grow(app: Flask, client: FlaskCli
         for _ in range(2):
             world.review(learner, world.claim(learner).get_json()["claim_id"], {"scope": 1 + len(learner.id) % 3, "risks": 2})
     versions: list[int | None] = []
+    real_fit = scoring_services.fit_assignment
 
-    def run(sleep: float) -> None:
+    def fit_slowly_in_the_slow_thread(*args: Any, **kwargs: Any) -> Any:
+        # Test seam: the slow run holds the assignment between computing and writing.
+        fitted = real_fit(*args, **kwargs)
+        if threading.current_thread().name == "slow":
+            time.sleep(0.5)
+        return fitted
+
+    monkeypatch.setattr(scoring_services, "fit_assignment", fit_slowly_in_the_slow_thread)
+
+    def run() -> None:
         with app.app_context():
-            versions.append(recalibrate(db.session, world.assignment_id, fault_sleep=sleep))
+            versions.append(recalibrate(db.session, world.assignment_id))
+            db.session.commit()
 
-    slow = threading.Thread(target=run, args=(0.5,))
+    slow = threading.Thread(target=run, name="slow")
     slow.start()
     time.sleep(0.1)
-    fast = threading.Thread(target=run, args=(0.0,))
+    fast = threading.Thread(target=run, name="fast")
     fast.start()
     slow.join(30)
     fast.join(30)
@@ -124,12 +139,10 @@ def test_unreliable_reviewer_case_opened_once(app: Flask, client: FlaskClient) -
         assert [c.subject_ids for c in cases] == [[careless.id]]
         assert cases[0].subject_type == "reviewer"
         for _ in range(2):
-            assignment_id = world.assignment_id
-            from reviews.courses.models import Assignment
-
-            db.session.get_one(Assignment, assignment_id).calibrated_inputs_at = None
+            db.session.get_one(Assignment, world.assignment_id).calibrated_inputs_at = None
             db.session.commit()
-            recalibrate(db.session, assignment_id)
+            recalibrate(db.session, world.assignment_id)
+            db.session.commit()
         assert db.session.scalar(select(func.count(Case.id)).where(Case.kind == "unreliable_reviewer")) == 1
 
 

@@ -118,7 +118,7 @@ def test_embedded_runner_runs_tasks_and_answers_health(template_db: Path, tmp_pa
 
 def test_sweep_recovers_lost_enqueues(world: World, app: Flask) -> None:
     from reviews.kernel.db import db
-    from reviews.ops.sweep import find_and_enqueue
+    from reviews.ops.recovery import requeue_lost_work
     from reviews.scoring.models import Score
 
     background = app.extensions["fairpeer.background"]
@@ -142,11 +142,11 @@ def test_sweep_recovers_lost_enqueues(world: World, app: Flask) -> None:
     from datetime import timedelta
 
     with app.app_context():
-        counts = find_and_enqueue(db.session, grace=timedelta(0))
+        counts = requeue_lost_work(db.session, grace=timedelta(0))
         db.session.commit()
         assert counts["recalibrations"] == 1 and counts["similarity_checks"] == len(world.learners)
         assert db.session.query(Score).count() == len(world.learners)
         db.session.commit()
-        again = find_and_enqueue(db.session, grace=timedelta(0))
+        again = requeue_lost_work(db.session, grace=timedelta(0))
         db.session.commit()
         assert again == {"recalibrations": 0, "similarity_checks": 0}

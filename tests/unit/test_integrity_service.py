@@ -93,7 +93,7 @@ def test_clusters_of_copies_become_one_case(app: Flask, client: FlaskClient) -> 
     assert len(clusters[0]["subject"]["ids"]) == 4
     # Sweeping again opens nothing new.
     background = app.extensions["fairpeer.background"]
-    background.run_now("fairpeer.similarity_sweep", (world.assignment_id,))
+    background.run_now("reviews.integrity.tasks.group_copies", (world.assignment_id,))
     again = world.mentor.get(f"/api/courses/{world.course_id}/escalations").get_json()["cases"]
     assert len([c for c in again if c["subject"]["type"] == "cluster"]) == 1
 

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from reviews.scoring import requests
+from reviews.scoring import recalibration
 from tests.conftest import build_world
 
 CLOSED = "redis://127.0.0.1:9/0"  # the discard port: connections are refused at once
@@ -35,4 +35,4 @@ def test_claims_and_reviews_work_and_limits_still_hold_without_redis(app: Flask,
 
 def test_the_debounce_requests_a_run_when_redis_is_unreachable(app: Flask) -> None:
     with app.app_context():
-        assert requests.first_in_window("redis-down-test", 5.0) is True
+        assert recalibration.first_in_window("redis-down-test", 5.0) is True

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from reviews.courses.models import Assignment
 from reviews.kernel.background import enqueue
 from reviews.kernel.db import utcnow
+from reviews.scoring.tasks import recalibrate_assignment
 
 logger = logging.getLogger(__name__)
 _local_marks: dict[str, float] = {}
@@ -74,5 +75,5 @@ def request_recalibration(session: Session, assignment_id: str, debounce_seconds
         debounce_seconds = 0  # inline work runs at once, in order: there is no later run to wait for
     if not first_in_window(f"recalibrate:{assignment_id}", debounce_seconds):
         return False
-    enqueue(session, "fairpeer.recalibrate_assignment", assignment_id, countdown=debounce_seconds or None)
+    enqueue(session, recalibrate_assignment, assignment_id, countdown=debounce_seconds or None)
     return True

@@ -1,4 +1,4 @@
-"""Find work whose result is missing or older than its inputs, and enqueue it again (DESIGN.md, Nothing lost)."""
+"""Find work whose result is missing or older than its inputs, and enqueue it again (docs/design.md, Nothing lost)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,17 @@ from sqlalchemy.orm import Session
 
 from reviews.allocation.models import Review
 from reviews.courses.models import Assignment
+from reviews.integrity.tasks import check_similarity
 from reviews.kernel.background import enqueue
 from reviews.kernel.db import utcnow
+from reviews.scoring.tasks import recalibrate_assignment
 from reviews.submissions.models import ACTIVE, LEARNER_WORK, Submission
 
 # Work younger than this is probably still in flight; leave it to the task already sent.
 GRACE = timedelta(seconds=10)
 
 
-def find_and_enqueue(session: Session, grace: timedelta = GRACE) -> dict[str, int]:
+def requeue_lost_work(session: Session, grace: timedelta = GRACE) -> dict[str, int]:
     cutoff = utcnow() - grace
     stale = list(
         session.scalars(
@@ -47,7 +49,7 @@ def find_and_enqueue(session: Session, grace: timedelta = GRACE) -> dict[str, in
         )
     )
     for assignment_id in stale:
-        enqueue(session, "fairpeer.recalibrate_assignment", assignment_id)
+        enqueue(session, recalibrate_assignment, assignment_id)
     for submission_id in unchecked:
-        enqueue(session, "fairpeer.check_similarity", submission_id)
+        enqueue(session, check_similarity, submission_id)
     return {"recalibrations": len(stale), "similarity_checks": len(unchecked)}

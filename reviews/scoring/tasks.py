@@ -1,0 +1,24 @@
+"""Scoring's background work."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from reviews.kernel.background import task
+from reviews.kernel.db import db
+from reviews.scoring.services import recalibrate
+
+
+@task(max_retries=5, retry_delay=2.0)
+def recalibrate_assignment(assignment_id: str) -> int | None:
+    """Recompute the assignment's scores. Idempotent: a run over inputs already calibrated does nothing, and
+    runs are serialised on the assignment row, so a retry or a duplicate delivery cannot undo a newer result."""
+    version = recalibrate(
+        db.session,
+        assignment_id,
+        method=current_app.config["CALIBRATION_METHOD"],
+        width_share=current_app.config["ADAPTIVE_WIDTH_SHARE"],
+        max_extra=current_app.config["OVER_REVIEW_EXTRA"],
+    )
+    db.session.commit()
+    return version
