@@ -274,7 +274,16 @@ def _num(x: float) -> float | None:
 
 
 def is_released(session: Session, assignment: Assignment, submission: Submission, score: Score | None, now: datetime | None = None) -> bool:
-    """The release rule (docs/api.md, Scores): reviews in and owed reviews given, or staff released, or the review deadline passed."""
+    """The release rule (docs/api.md, Scores) for one submission; see ``release_due``."""
+    if assignment.released_at is not None or score is None:
+        return release_due(assignment, score, 0, now)
+    given = reviews_given_by(session, assignment.id, [submission.author_id]).get(submission.author_id, 0)
+    return release_due(assignment, score, given, now)
+
+
+def release_due(assignment: Assignment, score: Score | None, given: int, now: datetime | None = None) -> bool:
+    """Staff released the assignment, or its review deadline passed, or the work has its reviews and its author
+    gave the ``given`` reviews they owe."""
     now = now or utcnow()
     if assignment.released_at is not None:
         return True
@@ -282,16 +291,44 @@ def is_released(session: Session, assignment: Assignment, submission: Submission
         return True
     if score is None or score.reviews < assignment.reviews_required:
         return False
-    given = session.scalar(
-        select(func.count(Review.id)).where(Review.assignment_id == assignment.id, Review.reviewer_id == submission.author_id)
-    )
-    return int(given or 0) >= assignment.reviews_to_give
+    return given >= assignment.reviews_to_give
+
+
+def reviews_given_by(session: Session, assignment_id: str, reviewer_ids: list[str]) -> dict[str, int]:
+    """How many reviews each of these people gave in the assignment, in one query."""
+    if not reviewer_ids:
+        return {}
+    rows = session.execute(
+        select(Review.reviewer_id, func.count(Review.id))
+        .where(Review.assignment_id == assignment_id, Review.reviewer_id.in_(reviewer_ids))
+        .group_by(Review.reviewer_id)
+    ).all()
+    return {reviewer_id: int(count) for reviewer_id, count in rows}
 
 
 def score_json(session: Session, assignment: Assignment, submission: Submission, *, for_author: bool) -> dict[str, Any] | None:
     """The Score object (docs/api.md); an author sees only {"released": false} before release."""
-    score = session.get(Score, submission.id)
-    staff = latest_staff_grades(session, [submission.id]).get(submission.id)
+    return scores_json(session, assignment, [submission], for_author=for_author)[submission.id]
+
+
+def scores_json(
+    session: Session, assignment: Assignment, submissions: list[Submission], *, for_author: bool
+) -> dict[str, dict[str, Any] | None]:
+    """``score_json`` of many submissions of one assignment in three queries, however many there are."""
+    ids = [s.id for s in submissions]
+    scores = {s.submission_id: s for s in session.scalars(select(Score).where(Score.submission_id.in_(ids)))} if ids else {}
+    staff_grades = latest_staff_grades(session, ids)
+    pending = [s.author_id for s in submissions if s.id in scores and scores[s.id].value is not None]
+    given = reviews_given_by(session, assignment.id, pending) if assignment.released_at is None else {}
+    return {
+        s.id: _score_json(assignment, s, scores.get(s.id), staff_grades.get(s.id), given.get(s.author_id, 0), for_author=for_author)
+        for s in submissions
+    }
+
+
+def _score_json(
+    assignment: Assignment, submission: Submission, score: Score | None, staff: StaffGrade | None, given: int, *, for_author: bool
+) -> dict[str, Any] | None:
     max_total = assignment.max_total
     if submission.status == CANCELLED:
         return {
@@ -327,7 +364,7 @@ def score_json(session: Session, assignment: Assignment, submission: Submission,
         }
     if score is None or score.value is None:
         return None
-    released = is_released(session, assignment, submission, score)
+    released = release_due(assignment, score, given)
     if for_author and not released:
         return {"released": False}
     return {

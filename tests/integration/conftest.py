@@ -311,14 +311,20 @@ class Stack:
     workdir: Path
     procs: list[Proc] = field(default_factory=list)
 
-    def start(self, command: str, *args: str, env: dict[str, str] | None = None, **settings: str) -> Proc:
+    def start(
+        self, command: str, *args: str, env: dict[str, str] | None = None, seam: tuple[str, str] | None = None, **settings: str
+    ) -> Proc:
+        """Run ``fairpeer COMMAND ARGS``; ``seam`` (name, value) injects a fault first (tests/integration/seams.py)."""
         name = f"{command}-{len(self.procs) + 1}"
         log_path = self.workdir / f"{name}.log"
         log_file = open(log_path, "wb")  # noqa: SIM115 - closed by Proc.close in teardown
         extra = {"FAIRPEER_SWEEP_SECONDS": "1", **settings}
+        argv = fairpeer_command(command, *args)
+        if seam is not None:
+            argv = [sys.executable, "-m", "tests.integration.seams", *seam, command, *args]
         try:
             popen = subprocess.Popen(
-                fairpeer_command(command, *args),
+                argv,
                 env=env or service_env(self.database_url, self.redis_url, **extra),
                 cwd=self.workdir,
                 stdin=subprocess.DEVNULL,
@@ -333,8 +339,8 @@ class Stack:
         self.procs.append(proc)
         return proc
 
-    def start_worker(self, **settings: str) -> Proc:
-        return self.start("worker", "--concurrency", "2", **settings)
+    def start_worker(self, seam: tuple[str, str] | None = None, **settings: str) -> Proc:
+        return self.start("worker", "--concurrency", "2", seam=seam, **settings)
 
     def start_beat(self, **settings: str) -> Proc:
         return self.start("beat", "--schedule", str(self.workdir / f"beat-schedule-{len(self.procs) + 1}"), **settings)

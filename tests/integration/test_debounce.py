@@ -9,7 +9,7 @@ import pytest
 import redis
 from flask import Flask
 
-from reviews.scoring import requests
+from reviews.scoring import recalibration
 
 pytestmark = pytest.mark.integration
 
@@ -18,18 +18,18 @@ def test_one_first_caller_per_window_across_processes(pg_url: str, redis_url: st
     app = make_web_app(pg_url, broker=redis_url)
     key = f"test-{time.monotonic_ns()}"
     with app.app_context():
-        assert requests.first_in_window(key, 1.0) is True
-        assert requests.first_in_window(key, 1.0) is False  # this process remembers its own mark
+        assert recalibration.first_in_window(key, 1.0) is True
+        assert recalibration.first_in_window(key, 1.0) is False  # this process remembers its own mark
         mark = redis.Redis.from_url(redis_url)
         try:
             assert mark.exists(f"fairpeer:debounce:{key}")
             # Another process knows nothing locally: Redis answers, and that process remembers the mark's remaining life.
-            requests._local_marks.pop(key)
+            recalibration._local_marks.pop(key)
             mark.pexpire(f"fairpeer:debounce:{key}", 600)
-            assert requests.first_in_window(key, 1.0) is False
-            assert 0 < requests._local_marks[key] - time.monotonic() <= 0.6
+            assert recalibration.first_in_window(key, 1.0) is False
+            assert 0 < recalibration._local_marks[key] - time.monotonic() <= 0.6
             time.sleep(0.7)
-            assert requests.first_in_window(key, 1.0) is True  # the window is over: a new first caller
+            assert recalibration.first_in_window(key, 1.0) is True  # the window is over: a new first caller
             assert mark.pttl(f"fairpeer:debounce:{key}") > 600
         finally:
             mark.close()

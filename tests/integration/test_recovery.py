@@ -60,7 +60,7 @@ def test_worker_killed_mid_recalibration_ends_with_the_same_scores(
     assert ("reviews.scoring.tasks.recalibrate_assignment", (world.assignment_id,)) in held
     assert queue_length(stack.redis_url) == 0
 
-    doomed = stack.start_worker(FAIRPEER_FAULT_RECALIBRATE_SLEEP=str(FAULT_SLEEP_SECONDS))
+    doomed = stack.start_worker(seam=("slow-recalibration", str(FAULT_SLEEP_SECONDS)))
     stack.wait_ready(app, doomed)
     background.send("reviews.scoring.tasks.recalibrate_assignment", (world.assignment_id,))
     wait_for(
