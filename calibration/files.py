@@ -1,4 +1,4 @@
-"""`fairpeer calibrate` on files: read the CSV formats of API.md, calibrate, write the scores.
+"""`fairpeer calibrate` on files: read the CSV formats of docs/api.md, calibrate, write the scores.
 
 G.csv: ``submission_id,reviewer_id,score`` (one row per peer grade); S.csv: ``submission_id,score`` (staff
 grades, known true scores); O.csv (written): ``submission_id,score,sd`` for every submission in G.csv.

@@ -1,4 +1,4 @@
-"""The ``fairpeer`` command line (API.md)."""
+"""The ``fairpeer`` command line (docs/api.md)."""
 
 from __future__ import annotations
 
@@ -155,7 +155,7 @@ def demo(base_url: str) -> None:
 @click.option("--scale", default=None, help="MIN:MAX bounds of the scale, when known.")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False))
 def calibrate(grades_path: str, staff_path: str | None, scale: str | None, out_path: str) -> None:
-    """Offline calibration of a peer-grade table (CSV formats in API.md)."""
+    """Offline calibration of a peer-grade table (CSV formats in docs/api.md)."""
     from calibration.files import calibrate_files
 
     bounds = None

@@ -16,6 +16,8 @@ from reviews.app import create_app
 from reviews.kernel.migrate import upgrade
 from workers.celery_app import celery_init_app
 
+pytest_plugins = ["pytester"]
+
 RUBRIC = {
     "criteria": [
         {"key": "scope", "title": "Scope", "description": "Is it clear what is in and out?", "max_points": 4},
@@ -82,20 +84,30 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-# Every app a test builds: a background task that failed in any of them fails that test (see check_background).
+# Every app a test builds: a background task that failed in any of them fails that test.
 _APPS: list[Flask] = []
 
 
 @pytest.fixture(autouse=True)
-def check_background() -> Iterator[None]:
-    """A task that raises in the embedded runner or inline fails the test that enqueued it, not just a log line."""
+def _forget_apps() -> Iterator[None]:
     _APPS.clear()
     yield
-    failures = [f for app in _APPS for f in app.extensions["fairpeer.background"].failures]
     _APPS.clear()
+
+
+def background_failures() -> list[tuple[str, tuple[Any, ...], BaseException]]:
+    return [f for app in _APPS for f in app.extensions["fairpeer.background"].failures]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """A task that raises in the embedded runner or inline fails the test that enqueued it, not just a log line."""
+    result = yield
+    failures = background_failures()
     if failures:
         lines = "\n".join(f"  {name}{args!r}: {exc!r}" for name, args, exc in failures)
         pytest.fail(f"background tasks failed during this test:\n{lines}", pytrace=False)
+    return result
 
 
 def make_app(db_path: Path, **config: Any) -> Flask:

@@ -1,4 +1,4 @@
-"""`fairpeer similarity DIR [--prompt FILE] --json`: the near-duplicate detector over a folder of files (API.md)."""
+"""`fairpeer similarity DIR [--prompt FILE] --json`: the near-duplicate detector over a folder of files (docs/api.md)."""
 
 from __future__ import annotations
 

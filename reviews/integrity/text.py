@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Scripts written without spaces between words: each character counts as a word (API.md).
+# Scripts written without spaces between words: each character counts as a word (docs/api.md).
 _NO_SPACE_RANGES = (
     "\u0e00-\u0e7f"  # Thai
     "\u0e80-\u0eff"  # Lao

@@ -173,10 +173,7 @@ class Background:
                 if name == "__ping__":
                     args[0].set()
                     continue
-                try:
-                    self.run_now(name, args)
-                except Exception:
-                    log.exception("embedded task %s failed", name)
+                self.run_recorded(name, args)
 
         def tick() -> None:
             last = {name: 0.0 for _, name in periodic}

@@ -50,7 +50,7 @@ T = TypeVar("T")
 
 
 def service_unavailable(what: str, why: str) -> NoReturn:
-    """DESIGN.md's rule, in one place: skip, unless FAIRPEER_REQUIRE_SERVICES=1 makes it a failure."""
+    """docs/design.md's rule, in one place: skip, unless FAIRPEER_REQUIRE_SERVICES=1 makes it a failure."""
     message = f"{what} is not reachable ({why})."
     if os.environ.get("FAIRPEER_REQUIRE_SERVICES") == "1":
         pytest.fail(

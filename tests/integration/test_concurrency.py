@@ -96,7 +96,7 @@ def test_concurrent_claims_respect_caps_and_never_repeat(pg_url: str, make_web_a
 
 
 def test_one_learner_asking_many_times_at_once_gets_one_claim(pg_url: str, make_web_app: Callable[..., Flask]) -> None:
-    """API.md: asking again while a claim is live returns it; that must hold when the asks arrive together."""
+    """docs/api.md: asking again while a claim is live returns it; that must hold when the asks arrive together."""
     app = make_web_app(pg_url)
     world = build_world(app, app.test_client(), n_learners=8, reviews_required=2, reviews_to_give=2, calibration_share=0.0)
     for i, learner in enumerate(world.learners):

@@ -1,5 +1,5 @@
 """Every endpoint against every role: 401 for nobody, 404 for what the caller may not know about, 403 for what
-their role may not do (API.md, Visibility)."""
+their role may not do (docs/api.md, Visibility)."""
 
 from __future__ import annotations
 

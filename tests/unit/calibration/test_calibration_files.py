@@ -1,4 +1,4 @@
-"""`calibrate_files`: the CSV formats of API.md, good and malformed."""
+"""`calibrate_files`: the CSV formats of docs/api.md, good and malformed."""
 
 from __future__ import annotations
 
