@@ -16,24 +16,36 @@ from reviews.moderation import services as moderation
 from reviews.submissions import services as submissions
 
 ESSAYS = [
-    "My project is a weekly vegetable box for the twelve families in my street. Scope: one pick-up point, one supplier, "
-    "orders closed every Thursday. Risks: the supplier may fail, so I keep a second farm on call; people may forget to pay, "
-    "so payment comes with the order. Milestones: survey in week one, pilot in week three, review after six boxes.",
-    "I plan to digitise the sign-up sheets of our football club. The scope is the under-twelve teams only. The main risk is "
-    "that parents do not use the form, so coaches will remind them at training. I will measure success by the share of "
-    "players registered online after one month and by the time coaches save each week.",
-    "The plan: a reading corner in the community centre. Scope covers shelves, a borrowing notebook and two volunteer shifts "
-    "a week. Risks are lost books and volunteers dropping out; a small deposit and a rota of six people address both. "
-    "Milestones are donations by May, opening in June and a headcount every Saturday.",
-    "We will run a repair cafe once a month in the school hall. Scope: small electrics, bikes and clothing. Risks include "
-    "safety with electrics, handled by a qualified volunteer who checks every repair, and low turnout, handled by posters "
-    "and the school newsletter. Success is twenty repairs per session by the third month.",
-    "My project builds a shared tool library for my building. Scope: thirty tools in a locked cupboard with a paper log. "
-    "The largest risk is damage, so each borrower signs for the tool and pays a small fee into a repair fund. Milestones "
-    "are collecting tools, writing the rules and a launch evening for the residents.",
-    "I want to organise a language exchange evening at the library every two weeks. The scope is Spanish and English "
-    "only at first. Risks: uneven numbers of speakers, which I handle by a sign-up form with a cap, and a quiet room that "
-    "is not always free, so I booked three months ahead. Success means fifteen regular participants.",
+    (
+        "My project is a weekly vegetable box for the twelve families in my street. Scope: one pick-up point, one supplier, "
+        "orders closed every Thursday. Risks: the supplier may fail, so I keep a second farm on call; people may forget to pay, "
+        "so payment comes with the order. Milestones: survey in week one, pilot in week three, review after six boxes."
+    ),
+    (
+        "I plan to digitise the sign-up sheets of our football club. The scope is the under-twelve teams only. The main risk is "
+        "that parents do not use the form, so coaches will remind them at training. I will measure success by the share of "
+        "players registered online after one month and by the time coaches save each week."
+    ),
+    (
+        "The plan: a reading corner in the community centre. Scope covers shelves, a borrowing notebook and two volunteer shifts "
+        "a week. Risks are lost books and volunteers dropping out; a small deposit and a rota of six people address both. "
+        "Milestones are donations by May, opening in June and a headcount every Saturday."
+    ),
+    (
+        "We will run a repair cafe once a month in the school hall. Scope: small electrics, bikes and clothing. Risks include "
+        "safety with electrics, handled by a qualified volunteer who checks every repair, and low turnout, handled by posters "
+        "and the school newsletter. Success is twenty repairs per session by the third month."
+    ),
+    (
+        "My project builds a shared tool library for my building. Scope: thirty tools in a locked cupboard with a paper log. "
+        "The largest risk is damage, so each borrower signs for the tool and pays a small fee into a repair fund. Milestones "
+        "are collecting tools, writing the rules and a launch evening for the residents."
+    ),
+    (
+        "I want to organise a language exchange evening at the library every two weeks. The scope is Spanish and English "
+        "only at first. Risks: uneven numbers of speakers, which I handle by a sign-up form with a cap, and a quiet room that "
+        "is not always free, so I booked three months ahead. Success means fifteen regular participants."
+    ),
 ]
 
 

@@ -7,12 +7,12 @@ from flask import current_app, url_for
 from sqlalchemy import select
 
 from reviews.accounts import services
+from reviews.accounts.callers import current_user, require_admin
 from reviews.accounts.models import User
 from reviews.accounts.schemas import SignInLinkSchema, UserCreatedSchema
+from reviews.courses.access import STAFF
 from reviews.courses.models import Membership
 from reviews.kernel.api import Blueprint
-from reviews.accounts.callers import current_user, require_admin
-from reviews.courses.access import STAFF
 from reviews.kernel.db import db
 from reviews.kernel.errors import forbidden, not_found
 from reviews.kernel.idempotency import idempotent

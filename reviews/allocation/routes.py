@@ -5,13 +5,11 @@ from typing import Any
 import marshmallow as ma
 from flask import current_app
 
+from reviews.accounts.callers import current_user
 from reviews.allocation import services
-from reviews.allocation.models import ReviewClaim
 from reviews.allocation.schemas import ClaimSchema, ReviewCreatedSchema
 from reviews.kernel.api import Blueprint
-from reviews.accounts.callers import current_user
 from reviews.kernel.db import db
-from reviews.kernel.errors import not_found
 from reviews.kernel.idempotency import idempotent
 from reviews.kernel.ratelimit import claim_limit, limiter
 from reviews.kernel.schemas import ScoresField

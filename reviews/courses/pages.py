@@ -37,10 +37,12 @@ def home() -> Any:
         select(Assignment).where(Assignment.course_id.in_(course_ids)).order_by(Assignment.created_at, Assignment.id)
     ):
         assignments[assignment.course_id].append(assignment)
-    open_cases = dict(
+    open_cases: dict[str, int] = dict(
         db.session.execute(
             select(Case.course_id, func.count(Case.id)).where(Case.course_id.in_(course_ids), Case.status == OPEN).group_by(Case.course_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     courses = []
     for course, role in rows:

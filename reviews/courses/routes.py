@@ -5,13 +5,13 @@ from typing import Any
 import marshmallow as ma
 from sqlalchemy import select
 
+from reviews.accounts.callers import current_user, require_admin
 from reviews.courses import services
+from reviews.courses.access import MENTOR, ROLES, STAFF, require_member, require_role
 from reviews.courses.models import Assignment, Course
 from reviews.courses.schemas import AssignmentListSchema, AssignmentSchema, AuditTrailSchema, CourseSchema, MembershipSchema
 from reviews.kernel.api import Blueprint
 from reviews.kernel.audit import AuditEvent
-from reviews.accounts.callers import current_user, require_admin
-from reviews.courses.access import MENTOR, ROLES, STAFF, require_member, require_role
 from reviews.kernel.db import db
 from reviews.kernel.errors import not_found
 from reviews.kernel.idempotency import idempotent

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reviews.accounts.models import User
+from reviews.courses.access import STAFF
 from reviews.courses.models import Assignment, Course, Membership
 from reviews.kernel import audit
-from reviews.courses.access import STAFF
 from reviews.kernel.errors import DomainError, forbidden, invalid, not_found
 
 

@@ -142,7 +142,7 @@ class Background:
             done = threading.Event()
             self._queue.put(("__ping__", (done,)))
             return done.wait(timeout)
-        return self.run_now(PING, ()) == "pong"
+        return bool(self.run_now(PING, ()) == "pong")
 
     def run_now(self, name: str, args: tuple[Any, ...]) -> Any:
         """Run the task here and now, in a fresh app context; its exception propagates."""
@@ -154,7 +154,7 @@ class Background:
         """Run the task here; a failure is logged and kept in ``failures`` instead of propagating."""
         try:
             return self.run_now(name, args)
-        except Exception as exc:  # noqa: BLE001 - one failed task must not stop the caller; failures says so
+        except Exception as exc:
             log.exception("background task %s failed", name)
             self.failures.append((name, args, exc))
             return None

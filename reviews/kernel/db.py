@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import Flask, current_app, g
 from sqlalchemy import JSON, DateTime, MetaData, String, create_engine, event, types
@@ -50,7 +50,7 @@ class UTCDateTime(types.TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class IdMixin:
@@ -140,11 +140,12 @@ class Database:
 
     @property
     def engine(self) -> Engine:
-        return current_app.extensions["fairpeer.db"][0]
+        engine: Engine = current_app.extensions["fairpeer.db"][0]
+        return engine
 
     @property
     def session(self) -> Session:
-        session = g.get("_fairpeer_session")
+        session: Session | None = g.get("_fairpeer_session")
         if session is None:
             session = current_app.extensions["fairpeer.db"][1]()
             g._fairpeer_session = session

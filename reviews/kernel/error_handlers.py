@@ -146,4 +146,5 @@ def check_media_type() -> None:
     takes_files = request.path.endswith(_MULTIPART_PATHS)
     if mimetype == "multipart/form-data" and takes_files:
         return
-    raise DomainError("unsupported_media_type", "Send the body as application/json" + (" or multipart/form-data" if takes_files else "") + ".")
+    accepted = "application/json or multipart/form-data" if takes_files else "application/json"
+    raise DomainError("unsupported_media_type", f"Send the body as {accepted}.")

@@ -60,7 +60,8 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         if not key:
             return view(*args, **kwargs)
         if len(key) > 200:
-            raise DomainError("invalid_request",
+            raise DomainError(
+                "invalid_request",
                 "Idempotency-Key is too long; use at most 200 characters.",
                 {"fields": {"Idempotency-Key": ["Too long."]}},
             )
@@ -75,9 +76,9 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             if existing.body_hash != body_hash:
                 raise conflict("This Idempotency-Key was used with a different body. Use a new key for a new request.")
             if existing.state == DONE:
-                response = current_app.response_class(existing.response_body, status=existing.status_code, mimetype="application/json")
-                response.headers["Idempotent-Replayed"] = "true"
-                return response
+                replay = current_app.response_class(existing.response_body, status=existing.status_code, mimetype="application/json")
+                replay.headers["Idempotent-Replayed"] = "true"
+                return replay
             if existing.created_at > stale:
                 raise conflict("A request with this Idempotency-Key is still running. Wait for it, then retry.")
             # The first request died mid-way and stored nothing: let this one take the key over.

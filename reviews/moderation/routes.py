@@ -5,10 +5,10 @@ from typing import Any
 import marshmallow as ma
 from flask import current_app
 
+from reviews.accounts.callers import current_user
+from reviews.courses.access import MENTOR, STAFF, require_role
 from reviews.courses.models import Course
 from reviews.kernel.api import Blueprint, ErrorSchema
-from reviews.accounts.callers import current_user
-from reviews.courses.access import LEARNER, MENTOR, STAFF, require_role, role_in
 from reviews.kernel.db import db
 from reviews.kernel.errors import not_found
 from reviews.moderation import actions, services

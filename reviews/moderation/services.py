@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from reviews.accounts.models import User
 from reviews.allocation.models import Review, ReviewClaim
+from reviews.courses.access import LEARNER, MENTOR, STAFF, role_in
 from reviews.courses.models import Assignment
 from reviews.kernel import audit
-from reviews.courses.access import LEARNER, MENTOR, STAFF, role_in
 from reviews.kernel.db import utcnow
 from reviews.kernel.errors import DomainError, forbidden, invalid, not_found
 from reviews.moderation.models import CLAIMED, OPEN, RESOLVED, STAFF_REVIEW, Case

@@ -8,11 +8,12 @@ import marshmallow as ma
 from flask import Response, current_app
 from sqlalchemy import select
 
+from reviews.accounts.callers import current_user
 from reviews.accounts.models import User
+from reviews.courses.access import STAFF, require_role
+from reviews.courses.rubric import validate_scores
 from reviews.courses.services import get_assignment
 from reviews.kernel.api import Blueprint
-from reviews.accounts.callers import current_user
-from reviews.courses.access import STAFF, require_role
 from reviews.kernel.db import db
 from reviews.kernel.idempotency import idempotent
 from reviews.kernel.schemas import ScoresField
@@ -21,7 +22,6 @@ from reviews.scoring import services
 from reviews.scoring.recalibration import request_recalibration
 from reviews.scoring.schemas import ReleaseSchema, StaffGradeSchema
 from reviews.submissions.models import LEARNER_WORK, Submission
-from reviews.courses.rubric import validate_scores
 from reviews.submissions.services import get_visible_submission
 
 blp = Blueprint("scoring", __name__, url_prefix="/api", description="Scores: staff grades, release, export")

@@ -7,22 +7,22 @@ import marshmallow as ma
 from flask import current_app, request
 from sqlalchemy import select
 
+from reviews.accounts.callers import current_user
 from reviews.accounts.models import User
 from reviews.allocation.models import Review
+from reviews.courses.access import LEARNER, MENTOR, STAFF, require_role
 from reviews.courses.models import Assignment
 from reviews.courses.services import get_assignment
 from reviews.kernel.api import Blueprint
-from reviews.accounts.callers import current_user
-from reviews.courses.access import LEARNER, MENTOR, STAFF, require_role
 from reviews.kernel.db import db
 from reviews.kernel.errors import DomainError, invalid
 from reviews.kernel.idempotency import idempotent
 from reviews.kernel.ratelimit import limiter, submit_limit
 from reviews.moderation import services as moderation
 from reviews.moderation.schemas import REPORT_KINDS, CaseOpenedSchema
+from reviews.records.progress import progress_json
 from reviews.scoring.models import Score
 from reviews.scoring.services import is_released, score_json
-from reviews.records.progress import progress_json
 from reviews.submissions import services
 from reviews.submissions.files import file_download, file_json
 from reviews.submissions.models import Submission

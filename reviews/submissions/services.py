@@ -18,9 +18,9 @@ from reviews.courses.models import Assignment, Membership
 from reviews.courses.rubric import rubric_text, validate_scores
 from reviews.integrity.files import inspect_file
 from reviews.integrity.gate import Rejection, check_text
-from reviews.integrity.text import normalised_hash
 from reviews.integrity.services import note_rejection
 from reviews.integrity.tasks import check_similarity
+from reviews.integrity.text import normalised_hash
 from reviews.kernel import audit
 from reviews.kernel.background import enqueue
 from reviews.kernel.db import utcnow
@@ -69,7 +69,8 @@ def _check_files(uploads: list[Upload], max_files: int, max_bytes: int) -> tuple
     checked = []
     for upload in uploads:
         if len(upload.data) > max_bytes:
-            raise DomainError("file_too_large",
+            raise DomainError(
+                "file_too_large",
                 f"The file {upload.filename!r} is {len(upload.data)} bytes; the limit is {max_bytes}. Send a smaller file.",
                 {"filename": upload.filename, "max_bytes": max_bytes},
             )
@@ -136,11 +137,13 @@ def submit(
         select(Membership.id).where(Membership.course_id == assignment.course_id, Membership.user_id == author.id).with_for_update()
     )
     if assignment.due_at is not None and now > assignment.due_at:
-        raise DomainError("past_due", f"The deadline for this assignment passed at {assignment.due_at.isoformat()}; submissions are closed."
+        raise DomainError(
+            "past_due", f"The deadline for this assignment passed at {assignment.due_at.isoformat()}; submissions are closed."
         )
     used = attempts_used(session, assignment.id, author.id)
     if assignment.max_attempts is not None and used >= assignment.max_attempts:
-        raise DomainError("attempts_exhausted",
+        raise DomainError(
+            "attempts_exhausted",
             f"You have used all {assignment.max_attempts} attempts for this assignment; your latest attempt is the one that counts.",
             {"attempts": used, "max_attempts": assignment.max_attempts},
         )
@@ -149,7 +152,8 @@ def submit(
         ready_at = previous.created_at + timedelta(hours=assignment.attempt_cooldown_hours)
         if now < ready_at:
             wait = math.ceil((ready_at - now).total_seconds())
-            raise DomainError("cooldown",
+            raise DomainError(
+                "cooldown",
                 f"You can submit a new attempt in {wait} seconds. Use the time to act on the reviews you received.",
                 {"retry_after": wait},
             )
@@ -259,5 +263,3 @@ def get_visible_file(session: Session, file_id: str, caller: User) -> StoredFile
     if not (role in (MENTOR, STAFF) or owner.author_id == caller.id or allocation.has_claimed(session, owner.id, caller.id)):
         raise not_found("That file")
     return stored
-
-

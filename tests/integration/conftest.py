@@ -34,6 +34,7 @@ from sqlalchemy.engine import make_url
 
 from reviews.kernel.migrate import upgrade
 from tests.conftest import make_app
+import contextlib
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PG_HOST = os.environ.get("FAIRPEER_TEST_PG_HOST", "127.0.0.1")
@@ -277,23 +278,17 @@ class Proc:
 
     def kill_group(self) -> None:
         """SIGKILL the process and everything in its group (the prefork pool's children too)."""
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.popen.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            pass
 
     def stop(self, grace: float = 15.0) -> None:
         """Warm shutdown (SIGTERM to the main process), then SIGKILL whatever is left of its group."""
         if self.alive():
             self.popen.send_signal(signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.popen.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                pass
         self.kill_group()
 
     def close(self) -> None:

@@ -103,7 +103,34 @@ def test_integrity_bench_without_postgres_says_latency_needs_it() -> None:
 
 # ---------------------------------------------------------------- the lookup the check uses, against the generic path
 
-_WORDS = ["the", "a", "of", "to", "and", "in", "is", "it", "that", "was", "for", "on", "are", "as", "with", "his", "they", "at", "be", "this", "have", "from", "or", "one", "had", "by"]
+_WORDS = [
+    "the",
+    "a",
+    "of",
+    "to",
+    "and",
+    "in",
+    "is",
+    "it",
+    "that",
+    "was",
+    "for",
+    "on",
+    "are",
+    "as",
+    "with",
+    "his",
+    "they",
+    "at",
+    "be",
+    "this",
+    "have",
+    "from",
+    "or",
+    "one",
+    "had",
+    "by",
+]
 
 
 def _text(rng: random.Random, n: int = 80) -> str:

@@ -26,8 +26,10 @@ LIGHT_REWRITE = (
 
 def test_light_rewrite_of_work_shown_in_a_claim_names_the_original_and_provenance(world: World) -> None:
     a, b = world.learners[:2]
-    original_id = world.submit(a, text=ORIGINAL).get_json()["id"]
-    world.submit(b, n=1)
+    original = world.submit(a, text=ORIGINAL)
+    assert original.status_code == 201, original.get_json()
+    original_id = original.get_json()["id"]
+    assert world.submit(b, n=1).status_code == 201
     claim = world.claim(b).get_json()
     assert claim["item"]["text"] == ORIGINAL
     copy = world.submit(b, text=LIGHT_REWRITE)
@@ -42,11 +44,19 @@ def test_light_rewrite_of_work_shown_in_a_claim_names_the_original_and_provenanc
     assert evidence["spans"], "matched spans are kept as evidence"
     start, end = evidence["spans"][0]["a"]
     assert ORIGINAL[start:end].strip() and 0 <= start < end <= len(ORIGINAL)
-    # The copier's work is held out of review queues while the case is open.
+    # The copier's work is held out of review queues while the case is open: c claims (and reviews) until nothing is left.
     c = world.learners[2]
-    world.submit(c, n=2)
-    served = [world.claim(c).get_json()]
-    assert all(item["item"]["text"] != LIGHT_REWRITE for item in served if "item" in item)
+    assert world.submit(c, n=2).status_code == 201
+    served = []
+    for _ in range(10):
+        r = world.claim(c)
+        if r.status_code != 201:
+            assert r.status_code == 404 and r.get_json()["error"]["code"] == "nothing_to_review", r.get_json()
+            break
+        served.append(r.get_json()["item"]["text"])
+        assert world.review(c, r.get_json()["claim_id"]).status_code == 201
+    assert served, "c was offered work to review"
+    assert LIGHT_REWRITE not in served
 
 
 def test_independent_work_opens_no_case(world: World) -> None:
@@ -58,8 +68,8 @@ def test_independent_work_opens_no_case(world: World) -> None:
 
 def test_copy_not_shown_first_is_recorded_as_such(world: World) -> None:
     a, b = world.learners[:2]
-    world.submit(a, text=ORIGINAL)
-    world.submit(b, text=LIGHT_REWRITE)
+    assert world.submit(a, text=ORIGINAL).status_code == 201
+    assert world.submit(b, text=LIGHT_REWRITE).status_code == 201
     cases = [c for c in world.mentor.get(f"/api/courses/{world.course_id}/escalations").get_json()["cases"] if c["kind"] == "similarity"]
     assert len(cases) == 1 and cases[0]["evidence"]["provenance"]["shown_before_submitting"] is False
 

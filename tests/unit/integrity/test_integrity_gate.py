@@ -81,8 +81,8 @@ def test_keyboard_mash_and_letter_soup_are_gibberish(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et "
-        "dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip.",
+        ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et "
+        "dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip."),
         "test test test",
         "test testing test asdf test xxx test tbd todo test test test",
         "Your answer here. Text goes here. Sample text. Your answer here.",

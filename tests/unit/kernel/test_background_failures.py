@@ -8,7 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 
-INNER = '''
+INNER = """
 from reviews.kernel.background import enqueue, task
 from reviews.kernel.db import db
 
@@ -47,7 +47,7 @@ def test_embedded_runner_failure(app):
     while not background.failures and time.monotonic() < deadline:
         time.sleep(0.05)
     background.stop()
-'''
+"""
 
 
 def test_a_raising_task_fails_the_test_that_enqueued_it(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:

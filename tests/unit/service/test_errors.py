@@ -47,7 +47,7 @@ def test_submit_first(world: World) -> None:
 
 
 def test_nothing_to_review(world: World) -> None:
-    world.submit(world.learners[0], n=0)
+    assert world.submit(world.learners[0], n=0).status_code == 201
     assert_error(world.claim(world.learners[0]), 404, "nothing_to_review")
 
 
@@ -64,19 +64,19 @@ def test_past_due(app: Flask, client: FlaskClient) -> None:
 
 def test_already_reviewed_and_claim_expired(world: World) -> None:
     a, b = world.learners[:2]
-    world.submit(a, n=0)
-    world.submit(b, n=1)
+    assert world.submit(a, n=0).status_code == 201
+    assert world.submit(b, n=1).status_code == 201
     claim = world.claim(b).get_json()
     assert world.review(b, claim["claim_id"]).status_code == 201
     assert_error(world.review(b, claim["claim_id"]), 409, "already_reviewed")
 
 
 def test_already_claimed_and_conflict(world: World) -> None:
-    world.submit(world.learners[0])
+    assert world.submit(world.learners[0]).status_code == 201
     submission_id = world.learners[0].get(f"/api/assignments/{world.assignment_id}/progress").get_json()["submission"]["id"]
-    case_id = (
-        world.learners[0].post(f"/api/submissions/{submission_id}/reports", json={"kind": "other", "message": "x"}).get_json()["case_id"]
-    )
+    report = world.learners[0].post(f"/api/submissions/{submission_id}/reports", json={"kind": "other", "message": "x"})
+    assert report.status_code == 201, report.get_json()
+    case_id = report.get_json()["case_id"]
     assert world.mentor.post(f"/api/escalations/{case_id}/claim").status_code == 200
     assert_error(world.staff.post(f"/api/escalations/{case_id}/claim"), 409, "already_claimed")
     assert_error(world.admin.post("/api/users", json={"email": "staff@example.org", "name": "Dup"}), 409, "conflict")
@@ -140,8 +140,8 @@ def test_assignment_that_cannot_supply_its_reviews_is_refused(world: World) -> N
 
 def test_review_scores_validated_against_rubric(world: World) -> None:
     a, b = world.learners[:2]
-    world.submit(a, n=0)
-    world.submit(b, n=1)
+    assert world.submit(a, n=0).status_code == 201
+    assert world.submit(b, n=1).status_code == 201
     claim = world.claim(b).get_json()["claim_id"]
     out_of_range = assert_error(world.review(b, claim, {"scope": 9, "risks": 1}), 422, "invalid_request")
     assert "scores.scope" in out_of_range["details"]["fields"]
@@ -182,7 +182,7 @@ def test_submission_rejected_with_reasons(world: World, text: str, code: str) ->
 def test_rejected_work_never_reaches_a_queue(world: World) -> None:
     a, b = world.learners[:2]
     assert world.submit(a, text="....").status_code == 422
-    world.submit(b, n=1)
+    assert world.submit(b, n=1).status_code == 201
     assert_error(world.claim(b), 404, "nothing_to_review")
 
 
@@ -262,11 +262,15 @@ MALFORMED_BODIES: list[Any] = [
 def test_no_request_gives_a_500(world: World) -> None:
     """Every route of the app's URL map (API and pages), with real ids and with junk ones, by every role, with
     every method and malformed bodies: never a 500, and every API error in the contract's shape."""
-    world.submit(world.learners[0], n=0)
-    world.submit(world.learners[1], n=1)
-    claim = world.claim(world.learners[1]).get_json()["claim_id"]
+    assert world.submit(world.learners[0], n=0).status_code == 201
+    assert world.submit(world.learners[1], n=1).status_code == 201
+    claimed = world.claim(world.learners[1])
+    assert claimed.status_code == 201, claimed.get_json()
+    claim = claimed.get_json()["claim_id"]
     submission = world.learners[1].get(f"/api/assignments/{world.assignment_id}/progress").get_json()["submission"]["id"]
-    case = world.learners[1].post(f"/api/submissions/{submission}/reports", json={"kind": "other", "message": "?"}).get_json()["case_id"]
+    report = world.learners[1].post(f"/api/submissions/{submission}/reports", json={"kind": "other", "message": "?"})
+    assert report.status_code == 201, report.get_json()
+    case = report.get_json()["case_id"]
     real = {
         "course_id": world.course_id,
         "assignment_id": world.assignment_id,
@@ -311,7 +315,7 @@ def test_rate_limits_on_claiming_and_signing_in(template_db: Path, tmp_path: Pat
     client = app.test_client()
     world = build_world(app, client, n_learners=3)
     for i, learner in enumerate(world.learners):
-        world.submit(learner, n=i)
+        assert world.submit(learner, n=i).status_code == 201
     learner = world.learners[0]
     statuses = [world.claim(learner).status_code for _ in range(4)]
     assert statuses[:3] == [201, 200, 200]

@@ -35,30 +35,35 @@ def test_one_sample_among_the_first_three_claims_at_varying_positions() -> None:
 def test_sample_served_within_first_three_claims(app: Flask, client: FlaskClient) -> None:
     world = build_world(app, client, n_learners=6, calibration_share=0.25, reviews_required=2, reviews_to_give=3)
     text = "Reference answer: a community garden with a fenced scope, weather risks covered and four dated milestones."
-    world.staff.post(f"/api/assignments/{world.assignment_id}/calibration-samples", json={"text": text, "scores": {"scope": 4, "risks": 4}})
+    sample = world.staff.post(
+        f"/api/assignments/{world.assignment_id}/calibration-samples", json={"text": text, "scores": {"scope": 4, "risks": 4}}
+    )
+    assert sample.status_code == 201, sample.get_json()
     for i, learner in enumerate(world.learners):
-        world.submit(learner, n=i)
+        assert world.submit(learner, n=i).status_code == 201
     for learner in world.learners:
         texts = []
         for _ in range(3):
-            body = world.claim(learner).get_json()
+            claim = world.claim(learner)
+            assert claim.status_code == 201, claim.get_json()
+            body = claim.get_json()
             texts.append(body["item"]["text"])
-            world.review(learner, body["claim_id"])
+            assert world.review(learner, body["claim_id"]).status_code == 201
         assert texts.count(text) == 1
 
 
 def test_item_under_investigation_is_held_back(world: World) -> None:
     a, b = world.learners[:2]
-    world.submit(a, n=0)
-    world.submit(b, n=1)
+    assert world.submit(a, n=0).status_code == 201
+    assert world.submit(b, n=1).status_code == 201
     sid = a.get(f"/api/assignments/{world.assignment_id}/progress").get_json()["submission"]["id"]
-    case_id = world.mentor.post(f"/api/submissions/{sid}/reports", json={"kind": "plagiarism", "message": "Looks copied."}).get_json()[
-        "case_id"
-    ]
+    report = world.mentor.post(f"/api/submissions/{sid}/reports", json={"kind": "plagiarism", "message": "Looks copied."})
+    assert report.status_code == 201, report.get_json()
+    case_id = report.get_json()["case_id"]
     r = world.claim(b)
     assert r.status_code == 404 and r.get_json()["error"]["code"] == "nothing_to_review"
-    world.mentor.post(f"/api/escalations/{case_id}/claim")
-    world.mentor.post(f"/api/escalations/{case_id}/resolve", json={"action": "dismiss", "note": "Original."})
+    assert world.mentor.post(f"/api/escalations/{case_id}/claim").status_code == 200
+    assert world.mentor.post(f"/api/escalations/{case_id}/resolve", json={"action": "dismiss", "note": "Original."}).status_code == 200
     assert world.claim(b).status_code == 201
 
 
@@ -66,17 +71,17 @@ def test_over_review_lets_a_late_submitter_finish(app: Flask, client: FlaskClien
     world = build_world(app, client, n_learners=4, reviews_required=2, reviews_to_give=3)
     early, late = world.learners[:3], world.learners[3]
     for i, learner in enumerate(early):
-        world.submit(learner, n=i)
+        assert world.submit(learner, n=i).status_code == 201
     for learner in early:
         for _ in range(2):
-            world.review(learner, world.claim(learner).get_json()["claim_id"])
-    world.submit(late, n=9)
+            assert world.review(learner, world.claim(learner).get_json()["claim_id"]).status_code == 201
+    assert world.submit(late, n=9).status_code == 201
     given = 0
     while True:
         r = world.claim(late)
         if r.status_code != 201:
             break
-        world.review(late, r.get_json()["claim_id"])
+        assert world.review(late, r.get_json()["claim_id"]).status_code == 201
         given += 1
     assert given == 3
     assert late.get(f"/api/assignments/{world.assignment_id}/progress").get_json()["reviews_owed"] == 0
@@ -88,7 +93,7 @@ def test_over_review_lets_a_late_submitter_finish(app: Flask, client: FlaskClien
 def test_stuck_submission_opens_needs_reviews_case_once(world: World, app: Flask) -> None:
     from reviews.allocation.tasks import tend_queue
 
-    world.submit(world.learners[0], n=0)
+    assert world.submit(world.learners[0], n=0).status_code == 201
     with app.app_context():
         db.session.execute(update(Submission).values(created_at=utcnow() - timedelta(hours=100)))
         db.session.commit()
@@ -106,13 +111,13 @@ def test_adaptive_extra_reviews_stop_at_the_cap(app: Flask, client: FlaskClient)
     app.config["ADAPTIVE_WIDTH_SHARE"] = 0.05  # everything is "too uncertain": the cap must stop it
     world = build_world(app, client, n_learners=7, reviews_required=2, reviews_to_give=6)
     for i, learner in enumerate(world.learners):
-        world.submit(learner, n=i)
+        assert world.submit(learner, n=i).status_code == 201
     scores = [{"scope": 0, "risks": 4}, {"scope": 4, "risks": 0}]
     for round_ in range(6):
         for j, learner in enumerate(world.learners):
             r = world.claim(learner)
             if r.status_code == 201:
-                world.review(learner, r.get_json()["claim_id"], scores[(round_ + j) % 2])
+                assert world.review(learner, r.get_json()["claim_id"], scores[(round_ + j) % 2]).status_code == 201
     with app.app_context():
         targets = db.session.scalars(select(Submission.reviews_target)).all()
         done = db.session.scalars(select(Submission.reviews_done)).all()
@@ -127,7 +132,7 @@ def test_adaptive_extra_reviews_stop_at_the_cap(app: Flask, client: FlaskClient)
 def test_concurrent_claims_never_over_claim(app: Flask, client: FlaskClient) -> None:
     world = build_world(app, client, n_learners=12, reviews_required=2, reviews_to_give=2)
     for i, learner in enumerate(world.learners):
-        world.submit(learner, n=i)
+        assert world.submit(learner, n=i).status_code == 201
     errors: list[Any] = []
     barrier = threading.Barrier(len(world.learners))
 
@@ -140,11 +145,13 @@ def test_concurrent_claims_never_over_claim(app: Flask, client: FlaskClient) -> 
                 if r.status_code not in (200, 201, 404):
                     errors.append(r.get_json())
                 if r.status_code == 201:
-                    local.post(
+                    sent = local.post(
                         f"/api/review-claims/{r.get_json()['claim_id']}/review",
                         json={"scores": {"scope": 2, "risks": 2}},
                         headers=learner.headers(),
                     )
+                    if sent.status_code != 201:
+                        errors.append(sent.get_json())
         except Exception as exc:
             errors.append(repr(exc))
 
@@ -156,7 +163,10 @@ def test_concurrent_claims_never_over_claim(app: Flask, client: FlaskClient) -> 
     assert not errors, errors
     with app.app_context():
         cap = 2 + app.config["OVER_REVIEW_EXTRA"]
-        for submission in db.session.scalars(select(Submission)):
+        submissions = db.session.scalars(select(Submission)).all()
+        assert len(submissions) == len(world.learners)
+        assert db.session.scalar(select(func.count(ReviewClaim.id)).where(ReviewClaim.status == "completed")), "nobody got to review"
+        for submission in submissions:
             claims = db.session.scalars(select(ReviewClaim).where(ReviewClaim.submission_id == submission.id)).all()
             assert len([c for c in claims if c.status in (LIVE, "completed")]) <= cap
             assert submission.author_id not in {c.reviewer_id for c in claims}
@@ -167,15 +177,17 @@ def test_concurrent_claims_never_over_claim(app: Flask, client: FlaskClient) -> 
 
 def test_periodic_task_run_twice_at_once_does_its_work_once(world: World, app: Flask) -> None:
     for i, learner in enumerate(world.learners[:3]):
-        world.submit(learner, n=i)
+        assert world.submit(learner, n=i).status_code == 201
     for learner in world.learners[:3]:
-        world.claim(learner)
+        assert world.claim(learner).status_code == 201
     with app.app_context():
         db.session.execute(update(ReviewClaim).values(expires_at=utcnow() - timedelta(minutes=5)))
         db.session.commit()
     background = app.extensions["fairpeer.background"]
     results: list[dict[str, int]] = []
-    threads = [threading.Thread(target=lambda: results.append(background.run_now("reviews.allocation.tasks.tend_queue", ()))) for _ in range(2)]
+    threads = [
+        threading.Thread(target=lambda: results.append(background.run_now("reviews.allocation.tasks.tend_queue", ()))) for _ in range(2)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -187,12 +199,15 @@ def test_periodic_task_run_twice_at_once_does_its_work_once(world: World, app: F
 
 def test_new_attempt_enters_the_queue_fresh(world: World, app: Flask) -> None:
     a, b = world.learners[:2]
-    world.submit(a, n=0)
-    world.submit(b, n=1)
-    world.review(b, world.claim(b).get_json()["claim_id"])
-    new_id = world.submit(a, text=essay(11)).get_json()["id"]
+    assert world.submit(a, n=0).status_code == 201
+    assert world.submit(b, n=1).status_code == 201
+    assert world.review(b, world.claim(b).get_json()["claim_id"]).status_code == 201
+    new = world.submit(a, text=essay(11))
+    assert new.status_code == 201, new.get_json()
+    new_id = new.get_json()["id"]
     with app.app_context():
         new = db.session.get_one(Submission, new_id)
         assert (new.review_load, new.reviews_done, new.status) == (0, 0, "active")
     # b reviewed the old attempt, not this one: the new attempt is served to b like any fresh item.
-    assert world.claim(b).get_json()["item"]["text"] == essay(11)
+    again = world.claim(b)
+    assert again.status_code == 201 and again.get_json()["item"]["text"] == essay(11)

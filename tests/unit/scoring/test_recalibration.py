@@ -20,8 +20,8 @@ from reviews.courses.models import Assignment
 from reviews.kernel.audit import AuditEvent
 from reviews.kernel.db import db
 from reviews.moderation.models import Case
-from reviews.scoring.models import ReviewerStat, Score
 from reviews.scoring import services as scoring_services
+from reviews.scoring.models import ReviewerStat, Score
 from reviews.scoring.services import recalibrate
 from tests.conftest import build_world, make_app
 
@@ -42,7 +42,7 @@ def test_a_burst_of_50_reviews_gives_at_most_two_runs(template_db: Path, tmp_pat
     try:
         world = build_world(app, app.test_client(), n_learners=11, reviews_required=5, reviews_to_give=5)
         for i, learner in enumerate(world.learners):
-            world.submit(learner, n=i)
+            assert world.submit(learner, n=i).status_code == 201
         before = runs(app)
         started = time.monotonic()
         sent = 0
@@ -74,10 +74,11 @@ def test_runs_are_serialised_and_versions_only_grow(app: Flask, client: FlaskCli
     world = build_world(app, client, n_learners=6, reviews_required=2, reviews_to_give=2)
     app.extensions["fairpeer.background"].send = lambda *a, **k: None  # drive the runs by hand below
     for i, learner in enumerate(world.learners):
-        world.submit(learner, n=i)
+        assert world.submit(learner, n=i).status_code == 201
     for learner in world.learners:
         for _ in range(2):
-            world.review(learner, world.claim(learner).get_json()["claim_id"], {"scope": 1 + len(learner.id) % 3, "risks": 2})
+            sent = world.review(learner, world.claim(learner).get_json()["claim_id"], {"scope": 1 + len(learner.id) % 3, "risks": 2})
+            assert sent.status_code == 201, sent.get_json()
     versions: list[int | None] = []
     real_fit = scoring_services.fit_assignment
 
@@ -117,9 +118,10 @@ def test_unreliable_reviewer_case_opened_once(app: Flask, client: FlaskClient) -
         ("Sample two: a vague idea with no scope and no risks named at all.", {"scope": 0, "risks": 0}),
         ("Sample three: a middling plan, some scope, a risk or two named.", {"scope": 2, "risks": 2}),
     ]:
-        world.staff.post(f"/api/assignments/{world.assignment_id}/calibration-samples", json={"text": text, "scores": scores})
+        sample = world.staff.post(f"/api/assignments/{world.assignment_id}/calibration-samples", json={"text": text, "scores": scores})
+        assert sample.status_code == 201, sample.get_json()
     for i, learner in enumerate(world.learners):
-        world.submit(learner, n=i)
+        assert world.submit(learner, n=i).status_code == 201
     careless = world.learners[0]
     for _ in range(4):
         for learner in world.learners:
@@ -133,7 +135,7 @@ def test_unreliable_reviewer_case_opened_once(app: Flask, client: FlaskClient) -
                 scores = {"scope": 0, "risks": 0}
             else:
                 scores = {"scope": 2, "risks": 2}
-            world.review(learner, r.get_json()["claim_id"], scores)
+            assert world.review(learner, r.get_json()["claim_id"], scores).status_code == 201
     with app.app_context():
         cases = db.session.scalars(select(Case).where(Case.kind == "unreliable_reviewer")).all()
         assert [c.subject_ids for c in cases] == [[careless.id]]

@@ -35,11 +35,11 @@ def test_submit_claim_review_score_release(world: World) -> None:
 def test_score_hidden_until_release(world: World) -> None:
     a, b, c = world.learners[:3]
     for i, learner in enumerate((a, b, c)):
-        world.submit(learner, n=i)
+        assert world.submit(learner, n=i).status_code == 201
     # b and c review everything they can; a gives nothing, so a's score stays hidden from a.
     for learner in (b, c):
         for _ in range(2):
-            world.review(learner, world.claim(learner).get_json()["claim_id"])
+            assert world.review(learner, world.claim(learner).get_json()["claim_id"]).status_code == 201
     own = a.get(f"/api/assignments/{world.assignment_id}/progress").get_json()
     assert own["score"] == {"released": False}
     submission_id = own["submission"]["id"]
@@ -55,9 +55,11 @@ def test_score_hidden_until_release(world: World) -> None:
 
 def test_new_attempt_replaces_old_and_cancels_claims(world: World) -> None:
     a, b = world.learners[:2]
-    world.submit(a, n=0)
-    world.submit(b, n=1)
-    claim = world.claim(b).get_json()
+    assert world.submit(a, n=0).status_code == 201
+    assert world.submit(b, n=1).status_code == 201
+    claimed = world.claim(b)
+    assert claimed.status_code == 201, claimed.get_json()
+    claim = claimed.get_json()
     second = world.submit(a, text=essay(7))
     assert second.status_code == 201 and second.get_json()["attempt"] == 2
     late = world.review(b, claim["claim_id"])
@@ -70,10 +72,10 @@ def test_new_attempt_replaces_old_and_cancels_claims(world: World) -> None:
 
 def test_csv_export_and_audit(world: World) -> None:
     for i, learner in enumerate(world.learners):
-        world.submit(learner, n=i)
+        assert world.submit(learner, n=i).status_code == 201
     for learner in world.learners:
         for _ in range(2):
-            world.review(learner, world.claim(learner).get_json()["claim_id"])
+            assert world.review(learner, world.claim(learner).get_json()["claim_id"]).status_code == 201
     csv = world.staff.get(f"/api/assignments/{world.assignment_id}/scores.csv")
     assert csv.status_code == 200 and csv.mimetype == "text/csv"
     lines = csv.get_data(as_text=True).strip().splitlines()

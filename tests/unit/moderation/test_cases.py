@@ -83,11 +83,19 @@ def test_mark_plagiarism_cancels_and_removes_from_queues(world: World) -> None:
     submission = world.learners[0].get(f"/api/submissions/{ids['submission_id']}").get_json()
     assert submission["status"] == "cancelled" and submission["score"]["value"] == 0.0
     assert "plagiarism" in submission["cancelled_reason"]
-    # Nobody is served the cancelled work again.
+    # Nobody is served the cancelled work again: each other learner claims (and reviews) until nothing is left.
+    cancelled_text = submission["text"]
+    served = []
     for learner in world.learners[1:]:
-        r = world.claim(learner)
-        if r.status_code == 201:
-            assert r.get_json()["item"]["text"] != world.learners[0].get(f"/api/submissions/{ids['submission_id']}").get_json()["text"]
+        for _ in range(10):
+            r = world.claim(learner)
+            if r.status_code != 201:
+                assert r.status_code == 404 and r.get_json()["error"]["code"] == "nothing_to_review", r.get_json()
+                break
+            served.append(r.get_json()["item"]["text"])
+            assert world.review(learner, r.get_json()["claim_id"]).status_code == 201
+    assert served, "the other learners were offered more work to review"
+    assert cancelled_text not in served
 
 
 def test_discount_review_recalibrates(world: World) -> None:
@@ -96,7 +104,7 @@ def test_discount_review_recalibrates(world: World) -> None:
     case_id = appeal(world, ids["submission_id"], review_id=ids["review_id"])
     assert claim_and_resolve(world, case_id, {"action": "discount_review", "review_id": ids["review_id"]}).status_code == 200
     after = world.staff.get(f"/api/submissions/{ids['submission_id']}/reviews").get_json()["reviews"]
-    discounted = [r for r in after if r["id"] == ids["review_id"]][0]
+    (discounted,) = [r for r in after if r["id"] == ids["review_id"]]
     assert discounted["discounted"] is True and discounted["weight"] == 0.0
     score = world.staff.get(f"/api/submissions/{ids['submission_id']}").get_json()["score"]
     assert score["reviews"] == len(before) - 1
@@ -120,9 +128,11 @@ def test_request_staff_review_then_staff_grade(world: World) -> None:
 
 def test_reviewer_reports_claimed_item(world: World) -> None:
     a, b = world.learners[:2]
-    world.submit(a, n=0)
-    world.submit(b, n=1)
-    claim = world.claim(b).get_json()
+    assert world.submit(a, n=0).status_code == 201
+    assert world.submit(b, n=1).status_code == 201
+    claimed = world.claim(b)
+    assert claimed.status_code == 201, claimed.get_json()
+    claim = claimed.get_json()
     r = b.post(f"/api/review-claims/{claim['claim_id']}/reports", json={"kind": "plagiarism", "message": "This is my own text."})
     assert r.status_code == 201
     case = world.mentor.get(f"/api/escalations/{r.get_json()['case_id']}").get_json()
@@ -133,8 +143,8 @@ def test_reviewer_reports_claimed_item(world: World) -> None:
 def test_exact_duplicate_opens_similarity_case_with_provenance(world: World) -> None:
     a, b = world.learners[:2]
     original = "My own careful plan: " + "a weekly repair cafe in the school hall with volunteers and posters. " * 3
-    world.submit(a, text=original)
-    world.submit(b, n=1)
+    assert world.submit(a, text=original).status_code == 201
+    assert world.submit(b, n=1).status_code == 201
     claim = world.claim(b).get_json()
     assert claim["item"]["text"] == original
     copy = original.upper().replace(".", " .  ")

@@ -12,7 +12,7 @@ from flask import Flask
 
 from reviews.kernel.migrate import alembic_config, upgrade
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_one_alembic_head() -> None:

@@ -20,7 +20,7 @@ def test_samples_served_like_peer_work(app: Flask, client: FlaskClient) -> None:
     assert r.status_code == 201
     sample_id = r.get_json()["id"]
     for i, learner in enumerate(world.learners):
-        world.submit(learner, n=i)
+        assert world.submit(learner, n=i).status_code == 201
     shapes: set[str] = set()
     saw_sample = saw_peer = 0
     raw_responses: list[str] = []
@@ -38,6 +38,7 @@ def test_samples_served_like_peer_work(app: Flask, client: FlaskClient) -> None:
             assert world.review(learner, body["claim_id"]).status_code == 201
     assert saw_sample >= len(world.learners) - 1 and saw_peer > 0
     assert len(shapes) == 1, shapes
+    assert len(raw_responses) == 4 * len(world.learners)
     for raw in raw_responses:
         assert sample_id not in raw and "staff" not in raw.lower() and "sample" not in raw.lower()
     # A learner counts every review, samples included, and sees no difference in progress.
@@ -61,16 +62,18 @@ def _shape(value: Any) -> Any:
 def test_reviewer_never_sees_the_same_item_twice_nor_own(app: Flask, client: FlaskClient) -> None:
     world = build_world(app, client, n_learners=4, reviews_required=3, reviews_to_give=3)
     for i, learner in enumerate(world.learners):
-        world.submit(learner, n=i)
+        assert world.submit(learner, n=i).status_code == 201
     for learner in world.learners:
         own = learner.get(f"/api/assignments/{world.assignment_id}/progress").get_json()["submission"]["id"]
         own_text = learner.get(f"/api/submissions/{own}").get_json()["text"]
         seen = []
         for _ in range(3):
-            body = world.claim(learner).get_json()
+            claim = world.claim(learner)
+            assert claim.status_code == 201, claim.get_json()
+            body = claim.get_json()
             assert body["item"]["text"] != own_text
             seen.append(body["item"]["text"])
-            world.review(learner, body["claim_id"])
+            assert world.review(learner, body["claim_id"]).status_code == 201
         assert len(set(seen)) == 3
         r = world.claim(learner)
         assert r.status_code == 404 and r.get_json()["error"]["code"] == "nothing_to_review"
@@ -86,7 +89,7 @@ def test_live_claim_is_returned_again_and_expires(app: Flask, client: FlaskClien
 
     world = build_world(app, client, n_learners=3)
     for i, learner in enumerate(world.learners):
-        world.submit(learner, n=i)
+        assert world.submit(learner, n=i).status_code == 201
     a = world.learners[0]
     first = world.claim(a)
     again = world.claim(a)
@@ -97,7 +100,9 @@ def test_live_claim_is_returned_again_and_expires(app: Flask, client: FlaskClien
         db.session.commit()
     # A late review still counts while the item needs it.
     assert world.review(a, first.get_json()["claim_id"]).status_code == 201
-    second = world.claim(a).get_json()
+    second_claim = world.claim(a)
+    assert second_claim.status_code == 201, second_claim.get_json()
+    second = second_claim.get_json()
     with app.app_context():
         db.session.execute(
             update(ReviewClaim).where(ReviewClaim.id == second["claim_id"]).values(expires_at=utcnow() - timedelta(minutes=1))
@@ -117,14 +122,18 @@ def test_live_claim_is_returned_again_and_expires(app: Flask, client: FlaskClien
 def test_reviews_anonymous_to_author(app: Flask, client: FlaskClient) -> None:
     world = build_world(app, client, n_learners=3)
     for i, learner in enumerate(world.learners):
-        world.submit(learner, n=i)
+        assert world.submit(learner, n=i).status_code == 201
     for learner in world.learners:
         for _ in range(2):
-            world.review(learner, world.claim(learner).get_json()["claim_id"])
+            assert world.review(learner, world.claim(learner).get_json()["claim_id"]).status_code == 201
     author = world.learners[0]
     sid = author.get(f"/api/assignments/{world.assignment_id}/progress").get_json()["submission"]["id"]
-    raw = author.get(f"/api/submissions/{sid}/reviews").get_data(as_text=True)
+    received = author.get(f"/api/submissions/{sid}/reviews")
+    assert received.status_code == 200
+    assert received.get_json()["released"] is True and len(received.get_json()["reviews"]) == 2
+    raw = received.get_data(as_text=True)
     for other in world.learners[1:]:
         assert other.id not in raw and other.email not in raw
     staff_view = world.staff.get(f"/api/submissions/{sid}/reviews").get_json()["reviews"]
+    assert len(staff_view) == 2
     assert {r["reviewer_id"] for r in staff_view} <= {w.id for w in world.learners[1:]}

@@ -56,7 +56,9 @@ def build_scene(app: Flask, client: FlaskClient) -> Scene:
     # A finished review of the author's work (to appeal and discount): the fourth learner is shown it first.
     finisher = w.learners[3]
     assert w.submit(finisher, n=3).status_code == 201
-    first = w.claim(finisher).get_json()
+    first_claim = w.claim(finisher)
+    assert first_claim.status_code == 201, first_claim.get_json()
+    first = first_claim.get_json()
     review = w.review(finisher, first["claim_id"]).get_json()
     assert "review_id" in review, review
     # The reviewer holds a live claim on the author's work: mark the finisher's work as already shown to them,
@@ -71,11 +73,15 @@ def build_scene(app: Flask, client: FlaskClient) -> Scene:
         assert finisher_work is not None
         db.session.add(Exposure(submission_id=finisher_work.id, viewer_id=reviewer.id))
         db.session.commit()
-    claim = w.claim(reviewer).get_json()
+    claimed = w.claim(reviewer)
+    assert claimed.status_code == 201, claimed.get_json()
+    claim = claimed.get_json()
     assert claim["item"]["text"].startswith("My plan for a reading corner")
     file_id = claim["item"]["files"][0]["id"]
     assert w.submit(other, n=2).status_code == 201
-    case = author.post(f"/api/submissions/{submission_id}/reports", json={"kind": "other", "message": "Please look."}).get_json()
+    report = author.post(f"/api/submissions/{submission_id}/reports", json={"kind": "other", "message": "Please look."})
+    assert report.status_code == 201, report.get_json()
+    case = report.get_json()
     return Scene(w, submission_id, file_id, claim["claim_id"], review["review_id"], case["case_id"])
 
 

@@ -1,4 +1,4 @@
-"""The command line, the embedded background runner and the sweep that keeps "nothing lost" true."""
+"""The command line, and the embedded background runner that `fairpeer serve` starts with no configuration."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from flask import Flask
 
 from reviews.cli import main
-from tests.conftest import World, make_app
+from tests.conftest import make_app
 
 
 @pytest.fixture
@@ -75,7 +74,7 @@ def test_demo_fills_an_empty_database_once(cli_env: Path) -> None:
 def test_openapi_command_matches_committed(cli_env: Path) -> None:
     result = CliRunner().invoke(main, ["openapi"])
     assert result.exit_code == 0
-    committed = json.loads((Path(__file__).resolve().parents[2] / "docs" / "openapi.json").read_text())
+    committed = json.loads((Path(__file__).resolve().parents[3] / "docs" / "openapi.json").read_text())
     assert json.loads(result.output) == committed
 
 
@@ -97,10 +96,10 @@ def test_embedded_runner_runs_tasks_and_answers_health(template_db: Path, tmp_pa
 
         world = build_world(app, app.test_client(), n_learners=3)
         for i, learner in enumerate(world.learners):
-            world.submit(learner, n=i)
+            assert world.submit(learner, n=i).status_code == 201
         for learner in world.learners:
             for _ in range(2):
-                world.review(learner, world.claim(learner).get_json()["claim_id"])
+                assert world.review(learner, world.claim(learner).get_json()["claim_id"]).status_code == 201
         assert app.test_client().get("/healthz").status_code == 200
         deadline = time.monotonic() + 20
         score = None
@@ -114,39 +113,3 @@ def test_embedded_runner_runs_tasks_and_answers_health(template_db: Path, tmp_pa
     finally:
         app.extensions["fairpeer.background"].stop()
         app.extensions["fairpeer.db"][0].dispose()
-
-
-def test_sweep_recovers_lost_enqueues(world: World, app: Flask) -> None:
-    from reviews.kernel.db import db
-    from reviews.ops.recovery import requeue_lost_work
-    from reviews.scoring.models import Score
-
-    background = app.extensions["fairpeer.background"]
-    sent: list[tuple[str, tuple[object, ...]]] = []
-
-    def lose(name: str, args: tuple[object, ...], countdown: float | None = None) -> None:
-        sent.append((name, args))
-        raise ConnectionError("broker unreachable")
-
-    original = background.send
-    background.send = lose
-    for i, learner in enumerate(world.learners):
-        assert world.submit(learner, n=i).status_code == 201
-    for learner in world.learners:
-        for _ in range(2):
-            assert world.review(learner, world.claim(learner).get_json()["claim_id"]).status_code == 201
-    assert sent, "the commits still tried to send their tasks"
-    with app.app_context():
-        assert db.session.query(Score).count() == 0
-    background.send = original
-    from datetime import timedelta
-
-    with app.app_context():
-        counts = requeue_lost_work(db.session, grace=timedelta(0))
-        db.session.commit()
-        assert counts["recalibrations"] == 1 and counts["similarity_checks"] == len(world.learners)
-        assert db.session.query(Score).count() == len(world.learners)
-        db.session.commit()
-        again = requeue_lost_work(db.session, grace=timedelta(0))
-        db.session.commit()
-        assert again == {"recalibrations": 0, "similarity_checks": 0}
