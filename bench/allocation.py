@@ -24,6 +24,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from reviews.accounts.services import create_user  # noqa: E402  (after the path is set)
+from reviews.courses import services as courses  # noqa: E402
+from reviews.kernel.db import db, normalise_url  # noqa: E402
+from reviews.kernel.migrate import upgrade  # noqa: E402
+from reviews.submissions import services as submissions  # noqa: E402
+from tests.conftest import make_app  # noqa: E402
+
 REQUIRED, TO_GIVE, EXTRA = 3, 4, 2
 RUBRIC = {"criteria": [{"key": "quality", "title": "Quality", "description": "", "max_points": 10}]}
 
@@ -38,17 +45,11 @@ def percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def setup(database_url: str, clients: int) -> dict[str, Any]:
     """A course, two identical assignments (HTTP phase, raw phase), N x 4 learners who submitted to both."""
-    from reviews.accounts.services import create_user
-    from reviews.courses import services as courses
-    from reviews.kernel.db import db
-    from reviews.kernel.migrate import upgrade
-    from reviews.submissions import services as submissions
-    from tests.conftest import make_app
 
     upgrade(database_url)
     app = make_app(Path("unused"), DATABASE_URL=database_url, BACKGROUND_MODE="inline")
@@ -299,8 +300,6 @@ def main() -> None:
     if not database_url.startswith("postgresql"):
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database (the benchmark measures SKIP LOCKED claims there).")
     import psycopg
-
-    from reviews.kernel.db import normalise_url
 
     conninfo = normalise_url(database_url).replace("postgresql+psycopg://", "postgresql://")
     prepared = setup(database_url, args.clients)

@@ -73,12 +73,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from reviews.integrity.files import decode_text  # noqa: E402
-from reviews.integrity.fingerprints import CODE, PROSE  # noqa: E402
-from reviews.integrity.gate import check_text  # noqa: E402
-from reviews.integrity.index import to_signed  # noqa: E402
-from reviews.integrity.services import _excluded, check_submission, scope_of  # noqa: E402
-from reviews.integrity.similarity import (  # noqa: E402
+from detection.files import decode_text  # noqa: E402
+from detection.fingerprints import CODE, PROSE  # noqa: E402
+from detection.gate import check_text  # noqa: E402
+from detection.similarity import (  # noqa: E402
     CommonWeighting,
     InMemoryIndex,
     common_weights,
@@ -86,7 +84,9 @@ from reviews.integrity.similarity import (  # noqa: E402
     find_candidates,
     prepare,
 )
-from reviews.integrity.text import normalised_hash  # noqa: E402
+from detection.text import normalised_hash  # noqa: E402
+from reviews.integrity.index import to_signed  # noqa: E402
+from reviews.integrity.services import _excluded, check_submission, scope_of  # noqa: E402
 from reviews.kernel.db import make_engine, normalise_url, utcnow  # noqa: E402
 from reviews.kernel.migrate import upgrade  # noqa: E402
 from reviews.models import Assignment, Case, Course, Submission, User, metadata  # noqa: E402
@@ -301,7 +301,7 @@ def in_memory_latency(sizes: Sequence[int], queries: int) -> dict[str, dict[str,
                 text = text[:900] + " " + victim.text[:900]  # type: ignore[attr-defined]
             started = time.perf_counter()
             doc = prepare("new", text)
-            weights = {h: w for h, w in common_weights(index, doc.hashes).items()}
+            weights = dict(common_weights(index, doc.hashes))
             for candidate in find_candidates(index, doc, min_shared=2, limit=5):
                 compare(doc, documents[candidate.doc_id], weights=weights)  # type: ignore[arg-type]
             timings.append((time.perf_counter() - started) * 1000)
@@ -527,7 +527,8 @@ class ProductionBench:
     def _drop_fingerprint_constraints(conn: psycopg.Connection[Any]) -> list[str]:
         """Drop the fingerprints table's indexes and constraints; return the statements that restore them."""
         constraints = conn.execute(
-            "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'fingerprints'::regclass ORDER BY contype DESC"
+            "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = 'fingerprints'::regclass ORDER BY contype DESC"
         ).fetchall()  # p(rimary) before f(oreign)
         indexes = conn.execute(
             "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "

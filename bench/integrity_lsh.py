@@ -76,7 +76,7 @@ if str(BENCH) not in sys.path:
 
 from integrity import WORDS_PER_SUBMISSION, indexed_text, synthetic_text, zipf_vocabulary  # noqa: E402
 
-from reviews.integrity.similarity import Document, InMemoryIndex, find_candidates, prepare  # noqa: E402
+from detection.similarity import Document, InMemoryIndex, find_candidates, prepare  # noqa: E402
 
 NUM_PERM = 128
 CANDIDATE_LIMIT = 10  # what the check asks find_candidates for (services.MAX_CANDIDATES)

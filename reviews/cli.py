@@ -10,14 +10,24 @@ from typing import Any
 
 import click
 from flask import Flask
+from sqlalchemy import select
+from werkzeug.serving import run_simple
 
+from calibration.files import calibrate_files
+from detection.folder import similarity_dir
+from reviews.accounts.models import User
+from reviews.accounts.services import create_sign_in_link, create_user
+from reviews.app import create_app
+from reviews.demo import seed_demo
 from reviews.kernel import logs
+from reviews.kernel.api import spec_dict
+from reviews.kernel.db import db
+from reviews.kernel.errors import DomainError
+from reviews.kernel.migrate import upgrade
+from workers.celery_app import celery_init_app, start_embedded
 
 
 def build_app(**config: Any) -> Flask:
-    from reviews.app import create_app
-    from workers.celery_app import celery_init_app
-
     app = create_app(config or None)
     celery_init_app(app)
     return app
@@ -31,8 +41,6 @@ def main() -> None:
 @main.command()
 def init() -> None:
     """Create or upgrade the database to the newest migration (safe to run twice)."""
-    from reviews.kernel.migrate import upgrade
-
     app = build_app()
     upgrade(app.config["DATABASE_URL"])
     click.echo(f"database ready: {app.extensions['fairpeer.db'][0].url.render_as_string(hide_password=True)}")
@@ -43,10 +51,6 @@ def init() -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
     """Run the web service; with no broker configured it also runs background and periodic work in-process."""
-    from werkzeug.serving import run_simple
-
-    from workers.celery_app import start_embedded
-
     app = build_app()
     if app.config["BACKGROUND_MODE"] == "embedded":
         start_embedded(app)
@@ -97,10 +101,6 @@ def users() -> None:
 @click.option("--admin", is_flag=True, default=False)
 def users_create(email: str, name: str, admin: bool) -> None:
     """Create a user and print {"id", "email", "token"} as JSON."""
-    from reviews.accounts.services import create_user
-    from reviews.kernel.db import db
-    from reviews.kernel.errors import DomainError
-
     app = build_app()
     with app.app_context():
         try:
@@ -116,12 +116,6 @@ def users_create(email: str, name: str, admin: bool) -> None:
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
 def users_link(email: str, base_url: str) -> None:
     """Print a single-use, expiring sign-in link for the browser pages."""
-    from sqlalchemy import select
-
-    from reviews.accounts.models import User
-    from reviews.accounts.services import create_sign_in_link
-    from reviews.kernel.db import db
-
     app = build_app()
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
@@ -136,9 +130,6 @@ def users_link(email: str, base_url: str) -> None:
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
 def demo(base_url: str) -> None:
     """Fill an empty database with a demo course and print a sign-in link per persona."""
-    from reviews.demo import seed_demo
-    from reviews.kernel.db import db
-
     app = build_app(BACKGROUND_MODE="inline")
     with app.app_context():
         try:
@@ -156,8 +147,6 @@ def demo(base_url: str) -> None:
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False))
 def calibrate(grades_path: str, staff_path: str | None, scale: str | None, out_path: str) -> None:
     """Offline calibration of a peer-grade table (CSV formats in docs/api.md)."""
-    from calibration.files import calibrate_files
-
     bounds = None
     if scale:
         try:
@@ -180,8 +169,6 @@ def calibrate(grades_path: str, staff_path: str | None, scale: str | None, out_p
 @click.option("--json", "as_json", is_flag=True, default=False, help="Print JSON (the only output format).")
 def similarity(directory: str, prompt_path: str | None, as_json: bool) -> None:
     """Batch near-duplicate sweep over every file under DIRECTORY."""
-    from reviews.integrity.sweep import similarity_dir
-
     result = similarity_dir(directory, prompt_path)
     click.echo(json.dumps(result))
 
@@ -189,8 +176,6 @@ def similarity(directory: str, prompt_path: str | None, as_json: bool) -> None:
 @main.command()
 def openapi() -> None:
     """Print the OpenAPI document (the committed docs/openapi.json is this output)."""
-    from reviews.kernel.api import spec_dict
-
     app = build_app(DATABASE_URL="sqlite://", BACKGROUND_MODE="inline")
     with app.app_context():
         sys.stdout.write(json.dumps(spec_dict(), indent=2, sort_keys=True) + "\n")

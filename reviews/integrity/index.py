@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from detection.similarity import CommonWeighting, FingerprintIndex
 from reviews.integrity.models import IndexedDocument, IndexedFingerprint
-from reviews.integrity.similarity import CommonWeighting, FingerprintIndex
 
 _SIGN = 1 << 63
 _CHUNK = 5000

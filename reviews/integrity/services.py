@@ -10,11 +10,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reviews.allocation.models import Exposure
-from reviews.courses.models import Assignment
-from reviews.integrity.fingerprints import PROSE
-from reviews.integrity.index import SqlFingerprintIndex
-from reviews.integrity.similarity import (
+from detection.fingerprints import PROSE
+from detection.similarity import (
     CommonWeighting,
     Document,
     InMemoryIndex,
@@ -27,6 +24,9 @@ from reviews.integrity.similarity import (
     template_hashes,
     weights_from_frequencies,
 )
+from reviews.allocation.models import Exposure
+from reviews.courses.models import Assignment
+from reviews.integrity.index import SqlFingerprintIndex
 from reviews.kernel.db import utcnow
 from reviews.moderation.services import open_case
 from reviews.submissions.models import CANCELLED, LEARNER_WORK, RejectedAttempt, StoredFile, Submission

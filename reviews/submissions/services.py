@@ -11,16 +11,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from detection.files import inspect_file
+from detection.gate import RejectionReason, check_text
+from detection.text import normalised_hash
 from reviews.accounts.models import User
 from reviews.allocation import services as allocation
 from reviews.courses.access import LEARNER, MENTOR, STAFF, require_member
 from reviews.courses.models import Assignment, Membership
 from reviews.courses.rubric import rubric_text, validate_scores
-from reviews.integrity.files import inspect_file
-from reviews.integrity.gate import Rejection, check_text
 from reviews.integrity.services import note_rejection
 from reviews.integrity.tasks import check_similarity
-from reviews.integrity.text import normalised_hash
 from reviews.kernel import audit
 from reviews.kernel.background import enqueue
 from reviews.kernel.db import utcnow
@@ -39,7 +39,7 @@ class Upload:
 class SubmissionRejected(DomainError):
     """The gate refused the attempt; ``reasons`` say why. The caller logs it (``log_rejection``) after rolling back."""
 
-    def __init__(self, reasons: list[Rejection]) -> None:
+    def __init__(self, reasons: list[RejectionReason]) -> None:
         super().__init__(
             "submission_rejected",
             f"Your submission was not accepted: {reasons[0].message}",
@@ -48,22 +48,24 @@ class SubmissionRejected(DomainError):
         self.reasons = reasons
 
 
-def rejected(reasons: list[Rejection]) -> SubmissionRejected:
+def rejected(reasons: list[RejectionReason]) -> SubmissionRejected:
     return SubmissionRejected(reasons)
 
 
-def log_rejection(session: Session, assignment: Assignment, author_id: str, reasons: list[Rejection]) -> None:
+def log_rejection(session: Session, assignment: Assignment, author_id: str, reasons: list[RejectionReason]) -> None:
     """Keep a refused attempt for the learner's history; repeated junk opens a case (integrity)."""
     session.add(RejectedAttempt(assignment_id=assignment.id, author_id=author_id, reasons=[r.code for r in reasons]))
     session.flush()
     note_rejection(session, assignment, author_id)
 
 
-def _check_files(uploads: list[Upload], max_files: int, max_bytes: int) -> tuple[list[tuple[Upload, str, str]], list[Rejection]]:
-    reasons: list[Rejection] = []
+def _check_files(uploads: list[Upload], max_files: int, max_bytes: int) -> tuple[list[tuple[Upload, str, str]], list[RejectionReason]]:
+    reasons: list[RejectionReason] = []
     if len(uploads) > max_files:
         reasons.append(
-            Rejection("too_many_files", f"You attached {len(uploads)} files; at most {max_files} are allowed. Combine or remove some.")
+            RejectionReason(
+                "too_many_files", f"You attached {len(uploads)} files; at most {max_files} are allowed. Combine or remove some."
+            )
         )
         return [], reasons
     checked = []
@@ -209,7 +211,7 @@ def add_calibration_sample(
     checked_scores = validate_scores(assignment, scores)
     checked, reasons = _check_files(uploads, max_files, max_bytes)
     if not reasons and not (text.strip() or checked):
-        reasons = [Rejection("empty", "A calibration sample needs text or files. Add the sample's content.")]
+        reasons = [RejectionReason("empty", "A calibration sample needs text or files. Add the sample's content.")]
     if reasons:
         raise rejected(reasons)
     sample = Submission(

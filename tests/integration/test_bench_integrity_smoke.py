@@ -18,9 +18,9 @@ from alembic import command
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from reviews.integrity.fingerprints import PROSE, fingerprints_of, settings_for, tokens_for
+from detection.fingerprints import PROSE, fingerprints_of, settings_for, tokens_for
 from reviews.integrity.index import SqlFingerprintIndex
-from reviews.integrity.similarity import (
+from detection.similarity import (
     CommonWeighting,
     InMemoryIndex,
     common_weights,

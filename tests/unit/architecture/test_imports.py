@@ -8,6 +8,7 @@ import nothing of the service.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import pkgutil
 import random
@@ -154,3 +155,43 @@ def test_every_module_imports_cold_in_any_order(seed: int) -> None:
     program = "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\n"
     result = subprocess.run([sys.executable, "-c", program, *names], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, f"order (seed {seed}): {names}\n{result.stderr[-3000:]}"
+
+
+def function_level_imports(paths: Iterable[Path], root: Path = ROOT) -> list[str]:
+    """Imports of our own packages inside a function body with no comment on their line or the line above."""
+    found = []
+    for path in paths:
+        source = path.read_text(encoding="utf-8")
+        lines = source.splitlines()
+        for node in ast.walk(ast.parse(source)):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.ImportFrom):
+                    modules = [inner.module or ""]
+                elif isinstance(inner, ast.Import):
+                    modules = [alias.name for alias in inner.names]
+                else:
+                    continue
+                if not any(m.split(".")[0] in OURS for m in modules):
+                    continue
+                said_why = "#" in lines[inner.lineno - 1] or lines[inner.lineno - 2].strip().startswith("#")
+                if not said_why:
+                    found.append(f"{path.relative_to(root)}:{inner.lineno} imports {', '.join(modules)} inside {node.name}()")
+    return sorted(set(found))
+
+
+def test_no_import_inside_a_function_without_a_reason() -> None:
+    paths = [p for package in (*OURS, "bench") for p in (ROOT / package).rglob("*.py")]
+    assert len(paths) > 50
+    assert function_level_imports(paths) == []
+
+
+def test_the_function_import_check_is_not_hollow(tmp_path: Path) -> None:
+    (tmp_path / "bad.py").write_text("def f():\n    from reviews.kernel import db\n    return db\n", encoding="utf-8")
+    (tmp_path / "fine.py").write_text(
+        "def f():\n    # imported late: the app reads its settings at import\n    from reviews.kernel import db\n    return db\n",
+        encoding="utf-8",
+    )
+    found = function_level_imports([tmp_path / "bad.py", tmp_path / "fine.py"], root=tmp_path)
+    assert found == ["bad.py:2 imports reviews.kernel inside f()"]

@@ -26,7 +26,7 @@ from functools import cached_property
 
 import numpy as np
 
-from reviews.integrity.fingerprints import (
+from detection.fingerprints import (
     CODE,
     PROSE,
     Fingerprint,
@@ -37,7 +37,7 @@ from reviews.integrity.fingerprints import (
     tokens_for,
     winnow,
 )
-from reviews.integrity.text import Token
+from detection.text import Token
 
 
 @dataclass(frozen=True)
@@ -304,7 +304,7 @@ def greedy_string_tiling(a: Sequence[str], b: Sequence[str], min_length: int) ->
             continue
         # Requeue the free stretches that are still long enough.
         start = None
-        for offset, ok in enumerate(list(free) + [False]):
+        for offset, ok in enumerate([*free, False]):
             if ok and start is None:
                 start = offset
             elif not ok and start is not None:
@@ -474,7 +474,7 @@ class PairResult:
     match: Match
 
 
-def similarity_sweep(
+def compare_all(
     paths_and_texts: Sequence[tuple[str, str]],
     prompt_text: str | None = None,
     *,

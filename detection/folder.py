@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from reviews.integrity.files import TEXT, FileTooLarge, decode_text, inspect_file
-from reviews.integrity.fingerprints import CODE, PROSE, kind_for_filename
-from reviews.integrity.similarity import similarity_sweep
+from detection.files import TEXT, FileTooLarge, decode_text, inspect_file
+from detection.fingerprints import CODE, PROSE, kind_for_filename
+from detection.similarity import compare_all
 
 # Large enough for any real submission; a sweep skips bigger files rather than reading them whole.
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -49,7 +49,7 @@ def similarity_dir(directory: str | Path, prompt_path: str | Path | None = None)
         name = relative.as_posix()
         texts.append((name, text))
         kinds[name] = kind_for_filename(name)
-    pairs = similarity_sweep(texts, prompt_text, kinds=kinds)
+    pairs = compare_all(texts, prompt_text, kinds=kinds)
     return {
         "pairs": [
             {

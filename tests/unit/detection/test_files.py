@@ -9,7 +9,7 @@ import docx
 import pytest
 from pypdf import PdfWriter
 
-from reviews.integrity.files import FileTooLarge, exceeds_size_limit, inspect_file, too_many_files
+from detection.files import FileTooLarge, exceeds_size_limit, inspect_file, too_many_files
 
 LIMIT = 10 * 1024 * 1024
 
@@ -71,7 +71,7 @@ def test_pdf_with_only_blank_pages_has_no_text() -> None:
 
 
 def test_damaged_pdf_is_refused_with_advice() -> None:
-    kind, _, reasons = inspect_file("broken.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog", max_bytes=LIMIT)
+    _, _, reasons = inspect_file("broken.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog", max_bytes=LIMIT)
     assert [r.code for r in reasons] in (["file_type"], ["file_no_text"])
 
 

@@ -7,19 +7,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-from reviews.integrity.fingerprints import CODE
-from reviews.integrity.similarity import (
+from detection.fingerprints import CODE
+from detection.folder import similarity_dir
+from detection.similarity import (
     CommonWeighting,
     InMemoryIndex,
     common_weights,
     compare,
+    compare_all,
     find_candidates,
     greedy_string_tiling,
     prepare,
-    similarity_sweep,
     template_hashes,
 )
-from reviews.integrity.sweep import similarity_dir
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -145,8 +145,8 @@ def test_greedy_string_tiling_takes_longest_runs_first() -> None:
 
 
 def test_sweep_pairs_by_score() -> None:
-    pairs = similarity_sweep([("a.txt", SOURCE), ("b.txt", "Note. " + SOURCE), ("c.txt", HONEST)])
-    assert [(p.a, p.b) for p in pairs][0] == ("a.txt", "b.txt")
+    pairs = compare_all([("a.txt", SOURCE), ("b.txt", "Note. " + SOURCE), ("c.txt", HONEST)])
+    assert (pairs[0].a, pairs[0].b) == ("a.txt", "b.txt")
     assert pairs[0].match.score > 0.95
     assert all(p.match.score > 0 for p in pairs)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviews.integrity.fingerprints import (
+from detection.fingerprints import (
     CODE,
     PROSE,
     PROSE_SETTINGS,
@@ -21,7 +21,7 @@ from reviews.integrity.fingerprints import (
     stable_hash,
     winnow,
 )
-from reviews.integrity.text import normalised_hash, strip_invisible, word_tokens, words
+from detection.text import normalised_hash, strip_invisible, word_tokens, words
 
 
 def test_words_in_scripts_with_and_without_spaces() -> None:
@@ -108,7 +108,7 @@ def test_fingerprints_carry_character_ranges() -> None:
 
 def test_hashes_are_stable_across_processes() -> None:
     program = (
-        "from reviews.integrity.fingerprints import fingerprint, stable_hash;"
+        "from detection.fingerprints import fingerprint, stable_hash;"
         "print(stable_hash('inheritance'), [f.hash for f in fingerprint('a b c d e f g h i j k l m n o p')])"
     )
     runs = {

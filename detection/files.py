@@ -14,8 +14,8 @@ import warnings
 import zipfile
 from dataclasses import dataclass
 
-from reviews.integrity.gate import Rejection
-from reviews.integrity.text import words
+from detection.gate.settings import RejectionReason
+from detection.text import words
 
 PDF = "pdf"
 DOCX = "docx"
@@ -45,11 +45,11 @@ def exceeds_size_limit(size: int, max_bytes: int) -> bool:
     return size > max_bytes
 
 
-def too_many_files(count: int, allowed: int) -> Rejection | None:
+def too_many_files(count: int, allowed: int) -> RejectionReason | None:
     """The ``too_many_files`` rejection when ``count`` files exceed the ``allowed`` number, else None."""
     if count <= allowed:
         return None
-    return Rejection(
+    return RejectionReason(
         "too_many_files",
         f"You attached {count} files; this assignment accepts at most {allowed}. Combine your work into fewer files, then submit again.",
     )
@@ -93,7 +93,7 @@ def sniff(data: bytes) -> tuple[str, str]:
     # The PDF header may follow a little junk; readers accept it within the first kilobyte.
     if b"%PDF-" in data[:1024]:
         return PDF, ""
-    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
+    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return (DOCX, "") if _is_docx(data) else (UNSUPPORTED, "a zip archive")
     # Text before signatures: an essay may start with "MZ" or "ID3", while real programs and archives hold NUL
     # bytes and control characters that text never has.
@@ -148,7 +148,7 @@ def _if_textual(text: str) -> str | None:
     return text if controls <= 0.01 * len(sample) else None
 
 
-def inspect_file(filename: str, data: bytes, *, max_bytes: int, limits: FileLimits | None = None) -> tuple[str, str, list[Rejection]]:
+def inspect_file(filename: str, data: bytes, *, max_bytes: int, limits: FileLimits | None = None) -> tuple[str, str, list[RejectionReason]]:
     """The file's kind judged by its content, its extractable text, and reasons to refuse it.
 
     Raises :class:`FileTooLarge` for a file over ``max_bytes`` (the caller checks first and answers 413)."""
@@ -157,13 +157,13 @@ def inspect_file(filename: str, data: bytes, *, max_bytes: int, limits: FileLimi
         raise FileTooLarge(f"{filename} is {len(data)} bytes; the limit is {max_bytes}")
     kind, described = sniff(data)
     if kind == EMPTY:
-        return EMPTY, "", [Rejection("file_empty", f"The file {filename!r} is empty. Attach the file that has your work in it.")]
+        return EMPTY, "", [RejectionReason("file_empty", f"The file {filename!r} is empty. Attach the file that has your work in it.")]
     if kind == UNSUPPORTED:
         return (
             UNSUPPORTED,
             "",
             [
-                Rejection(
+                RejectionReason(
                     "file_type",
                     f"The file {filename!r} is {described}, which cannot be accepted. "
                     "Attach a PDF, a Word document (.docx), a text, Markdown or source file, or a PNG or JPEG image.",
@@ -176,7 +176,11 @@ def inspect_file(filename: str, data: bytes, *, max_bytes: int, limits: FileLimi
             return (
                 TEXT,
                 "",
-                [Rejection("file_empty", f"The file {filename!r} has nothing in it but blank space. Attach the file with your work.")],
+                [
+                    RejectionReason(
+                        "file_empty", f"The file {filename!r} has nothing in it but blank space. Attach the file with your work."
+                    )
+                ],
             )
         return TEXT, text, []
     if kind in (PNG, JPEG):
@@ -188,19 +192,21 @@ def inspect_file(filename: str, data: bytes, *, max_bytes: int, limits: FileLimi
             kind,
             "",
             [
-                Rejection(
+                RejectionReason(
                     "file_type",
-                    f"The file {filename!r} looks like a {kind.upper()} file but cannot be opened ({problem}). Export it again and attach the new file.",
+                    f"The file {filename!r} looks like a {kind.upper()} file but cannot be opened ({problem}). "
+                    "Export it again and attach the new file.",
                 )
             ],
         )
     if not words(text):
         advice = (
-            "It seems to hold only scanned images or blank pages. Attach a PDF with selectable text (export it from your editor), or paste your answer as text."
+            "It seems to hold only scanned images or blank pages. "
+            "Attach a PDF with selectable text (export it from your editor), or paste your answer as text."
             if kind == PDF
             else "It has no text in it. Attach the document with your work, or paste your answer as text."
         )
-        return kind, "", [Rejection("file_no_text", f"No text could be read from {filename!r}. {advice}")]
+        return kind, "", [RejectionReason("file_no_text", f"No text could be read from {filename!r}. {advice}")]
     return kind, text, []
 
 
@@ -209,8 +215,10 @@ class _Unreadable(Exception):
 
 
 def _pdf_text(data: bytes, limits: FileLimits) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
+    # The PDF and DOCX readers are imported on first use: most submissions are plain text, and both are slow
+    # to import.
+    from pypdf import PdfReader  # noqa: PLC0415
+    from pypdf.errors import PyPdfError  # noqa: PLC0415
 
     # pypdf reports recoverable damage through logging and warnings; a learner's slightly broken file that
     # still yields text is fine, so those are not failures here.
@@ -241,8 +249,8 @@ def _pdf_text(data: bytes, limits: FileLimits) -> str:
 
 
 def _docx_text(data: bytes, limits: FileLimits) -> str:
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
+    import docx  # noqa: PLC0415  (imported on first use, as pypdf above)
+    from docx.opc.exceptions import PackageNotFoundError  # noqa: PLC0415
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reviews.integrity.gate import GateSettings, Rejection, check_text
+from detection.gate import GateSettings, RejectionReason, check_text
 
 PROMPT = (
     "Explain inheritance in object-oriented programming. Give an example of a class hierarchy and say why it helps programmers reuse code."
@@ -32,7 +32,7 @@ def test_no_words_is_empty(text: str) -> None:
 
 def test_every_rejection_has_a_sentence_telling_what_to_do() -> None:
     for reason in check_text("please give me 100% " * 3, min_words=20):
-        assert isinstance(reason, Rejection)
+        assert isinstance(reason, RejectionReason)
         assert len(reason.message.split()) >= 6
 
 
@@ -81,8 +81,10 @@ def test_keyboard_mash_and_letter_soup_are_gibberish(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et "
-        "dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip."),
+        (
+            "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et "
+            "dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip."
+        ),
         "test test test",
         "test testing test asdf test xxx test tbd todo test test test",
         "Your answer here. Text goes here. Sample text. Your answer here.",
