@@ -162,7 +162,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Itera
     workdir = tmp_path_factory.mktemp("fairpeer-serve")
     env = _server_env()
     command = _fairpeer_command()
-    init = subprocess.run([*command, "init"], cwd=workdir, env=env, capture_output=True, text=True, timeout=60)
+    init = subprocess.run([*command, "init"], cwd=workdir, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert init.returncode == 0, f"fairpeer init failed:\n{init.stdout}\n{init.stderr}"
     database = workdir / "instance" / "fairpeer.db"
     assert database.is_file(), "fairpeer init should create its SQLite database under ./instance"

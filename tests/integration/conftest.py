@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import secrets
@@ -34,7 +35,6 @@ from sqlalchemy.engine import make_url
 
 from reviews.kernel.migrate import upgrade
 from tests.conftest import make_app
-import contextlib
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PG_HOST = os.environ.get("FAIRPEER_TEST_PG_HOST", "127.0.0.1")

@@ -19,7 +19,6 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from detection.fingerprints import PROSE, fingerprints_of, settings_for, tokens_for
-from reviews.integrity.index import SqlFingerprintIndex
 from detection.similarity import (
     CommonWeighting,
     InMemoryIndex,
@@ -29,6 +28,7 @@ from detection.similarity import (
     rank_candidates,
     weights_from_frequencies,
 )
+from reviews.integrity.index import SqlFingerprintIndex
 from reviews.kernel.db import make_engine, normalise_url, utcnow
 from reviews.kernel.migrate import alembic_config, upgrade
 from reviews.models import Assignment, Course, Submission, User

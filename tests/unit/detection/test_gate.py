@@ -30,10 +30,26 @@ def test_no_words_is_empty(text: str) -> None:
     assert reasons[0].message.endswith(".")
 
 
-def test_every_rejection_has_a_sentence_telling_what_to_do() -> None:
-    for reason in check_text("please give me 100% " * 3, min_words=20):
+JUNK_BY_CODE = {
+    "empty": " . . . ",
+    "too_short": "A short answer.",
+    "repetitive": "the same words again " * 40,
+    "placeholder": "lorem ipsum dolor sit amet consectetur adipiscing elit " * 5,
+    "gibberish": "asdfgh qwerty zxcvbn hjkl sdfg wert xcvb " * 5,
+    "pleading": "Please give me full marks, I need to pass this course. " * 4,
+    "encoded_blob": "aGVsbG8gd29ybGQgdGhpcyBpcyBiYXNlNjQgZW5jb2RlZCBkYXRh" * 10,
+    "prompt_copy": "Describe the water cycle and explain how evaporation drives it in your own words. " * 3,
+}
+
+
+@pytest.mark.parametrize("code", sorted(JUNK_BY_CODE))
+def test_every_rejection_has_a_sentence_telling_what_to_do(code: str) -> None:
+    prompt = "Describe the water cycle and explain how evaporation drives it in your own words."
+    reasons = check_text(JUNK_BY_CODE[code], min_words=20, prompt=prompt)
+    assert code in [r.code for r in reasons], reasons
+    for reason in reasons:
         assert isinstance(reason, RejectionReason)
-        assert len(reason.message.split()) >= 6
+        assert len(reason.message.split()) >= 6 and reason.message.rstrip().endswith("."), reason
 
 
 def test_too_short_counts_words_and_names_the_minimum() -> None:
