@@ -162,3 +162,20 @@ def test_exact_duplicate_opens_similarity_case_with_provenance(world: World) -> 
 
     with world.app.app_context():
         assert check_submission(db.session, r.get_json()["id"]) == 0
+
+
+def test_case_page_admits_whom_the_case_api_admits(world: World) -> None:
+    """One visibility rule for the API and the page: the reporter reads their case's progress, a mentor the
+    whole case, another learner neither."""
+    ids = scored_world(world)
+    case_id = appeal(world, ids["submission_id"])
+    reporter, other = world.learners[0], world.learners[1]
+    for caller, api_status in ((reporter, 200), (world.mentor, 200), (other, 404)):
+        api = caller.get(f"/api/escalations/{case_id}")
+        page = caller.get(f"/escalations/{case_id}")
+        assert (api.status_code, page.status_code) == (api_status, api_status), caller.email
+    reporter_page = reporter.get(f"/escalations/{case_id}").get_data(as_text=True)
+    assert "Your report" in reporter_page and "waiting for a mentor" in reporter_page
+    assert "Claim" not in reporter_page and world.learners[0].email not in reporter_page
+    mentor_page = world.mentor.get(f"/escalations/{case_id}").get_data(as_text=True)
+    assert "The reviewer ignored my risks section." in mentor_page
