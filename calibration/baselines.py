@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from calibration.model import _stable_order
-from calibration.types import Fit, Grades
+from calibration.layout import _stable_order
+from calibration.types import Diagnostics, Fit, Grades
 
 # Ratio of the sampling sd of a median to that of a mean, for normal data.
 _MEDIAN_EFFICIENCY = np.sqrt(np.pi / 2.0)
@@ -69,7 +69,7 @@ def _pooled_within_sd(score: np.ndarray, sub: np.ndarray, means: np.ndarray) -> 
 
 
 def _finish(
-    grades: Grades, method: str, centre: np.ndarray, sd: np.ndarray, half: np.ndarray, counts: np.ndarray, diagnostics: dict
+    grades: Grades, method: str, centre: np.ndarray, sd: np.ndarray, half: np.ndarray, counts: np.ndarray, diagnostics: Diagnostics
 ) -> Fit:
     """Shared tail of the baselines: bounds, staff scores, NaN for ungraded work, reviewer arrays."""
     low, high = centre - half, centre + half

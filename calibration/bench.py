@@ -15,28 +15,89 @@ import json
 import resource
 import sys
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any, NotRequired, TypedDict
 
 import numpy as np
+from scipy import io
 
 from calibration.fitting import fit
 from calibration.gibbs import run_gibbs
 from calibration.model import fit_model_full
 from calibration.selection import fit_auto
-from calibration.synthetic import BIAS_SD, NORMAL, REL_RATE, REL_SHAPE, TRUE_MEAN, TRUE_SD, simulate
+from calibration.synthetic import BIAS_SD, NORMAL, REL_RATE, REL_SHAPE, TRUE_MEAN, TRUE_SD, Synthetic, simulate
 from calibration.types import Grades
 
 DEFAULT_REAL_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "peer-grades-mifei"
 _Z95 = 1.959963984540054
 
 
+class Scores(TypedDict):
+    """How close one method's estimates came to the true scores, on one seed."""
+
+    rmse: float
+    within5: float
+    within10: float
+    coverage95: float | None  # None when the method gives no finite interval
+    seconds: NotRequired[float]
+    chosen: NotRequired[str]  # auto: the method it chose
+
+
+class MethodSummary(TypedDict):
+    """A method's scores averaged over the seeds, and what else it reports."""
+
+    rmse: float
+    within5: float
+    within10: float
+    coverage95: float | None
+    seconds: NotRequired[float]
+    chosen: NotRequired[list[str]]  # auto: the method chosen on each seed
+    split_rhat_max: NotRequired[float]  # bayes
+    sweeps: NotRequired[int]
+    burn_in: NotRequired[int]
+    chains: NotRequired[int]
+
+
+class SyntheticReport(TypedDict):
+    protocol: dict[str, object]
+    methods: dict[str, MethodSummary]
+    ratios: dict[str, float]
+
+
+class SpeedReport(TypedDict):
+    reviews: int
+    seconds: float
+    peak_rss_mb: float
+    seconds_100k: float
+    scaling_ratio: float
+    small_reviews: int
+    grades_with_calibration_samples: int
+    chosen: str
+
+
+class RealMethod(TypedDict):
+    rmse: float
+    method: NotRequired[str]  # the chosen method's row: the method chosen on most folds
+    chosen_per_fold: NotRequired[dict[str, int]]
+
+
+class RealReport(TypedDict):
+    n_staff: int
+    folds: int
+    methods: dict[str, RealMethod]
+    chosen_over_best_baseline: float
+    data: str
+    evaluation: str
+
+
 def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _scores(mean: np.ndarray, low: np.ndarray | None, high: np.ndarray | None, truth: np.ndarray) -> dict:
+def _scores(mean: np.ndarray, low: np.ndarray | None, high: np.ndarray | None, truth: np.ndarray) -> Scores:
     err = mean - truth
-    out = {
+    out: Scores = {
         "rmse": float(np.sqrt(np.mean(err**2))),
         "within5": float(np.mean(np.abs(err) <= 5.0)),
         "within10": float(np.mean(np.abs(err) <= 10.0)),
@@ -47,7 +108,7 @@ def _scores(mean: np.ndarray, low: np.ndarray | None, high: np.ndarray | None, t
     return out
 
 
-def oracle(data) -> tuple[np.ndarray, np.ndarray]:
+def oracle(data: Synthetic) -> tuple[np.ndarray, np.ndarray]:
     """Posterior mean and sd of the true scores when every bias and reliability is known, careless and
     adversarial reviewers are known and dropped, and the population of true scores is known."""
     g = data.grades
@@ -57,9 +118,9 @@ def oracle(data) -> tuple[np.ndarray, np.ndarray]:
     return h / prec, 1.0 / np.sqrt(prec)
 
 
-def run_synthetic(args: argparse.Namespace) -> dict:
+def run_synthetic(args: argparse.Namespace) -> SyntheticReport:
     names = ["mean", "median", "mean_offset", "model", "auto", "oracle", "bayes"]
-    per_seed: dict[str, list[dict]] = {name: [] for name in names}
+    per_seed: dict[str, list[Scores]] = {name: [] for name in names}
     rhats = []
     for seed in range(args.seeds):
         data = simulate(
@@ -93,12 +154,15 @@ def run_synthetic(args: argparse.Namespace) -> dict:
             + ", ".join(f"{k} {v[-1]['rmse']:.3f}" for k, v in per_seed.items())
             + f", bayes split R-hat max {g.rhat_max:.3f}"
         )
-    methods = {}
+    methods: dict[str, MethodSummary] = {}
     for name, rows in per_seed.items():
-        agg = {}
-        for key in ("rmse", "within5", "within10", "coverage95"):
-            values = [r[key] for r in rows]
-            agg[key] = None if any(v is None for v in values) else float(np.mean(values))
+        covered = [r["coverage95"] for r in rows if r["coverage95"] is not None]
+        agg: MethodSummary = {
+            "rmse": float(np.mean([r["rmse"] for r in rows])),
+            "within5": float(np.mean([r["within5"] for r in rows])),
+            "within10": float(np.mean([r["within10"] for r in rows])),
+            "coverage95": float(np.mean(covered)) if len(covered) == len(rows) else None,
+        }
         if "seconds" in rows[0]:
             agg["seconds"] = float(np.mean([r["seconds"] for r in rows]))
         methods[name] = agg
@@ -145,7 +209,7 @@ def _time_fit(reviews: int, k: int, seed: int) -> tuple[float, int, str]:
     return time.perf_counter() - t0, int(data.grades.score.size), f.method
 
 
-def run_speed(args: argparse.Namespace) -> dict:
+def run_speed(args: argparse.Namespace) -> SpeedReport:
     small = max(args.reviews // 10, 1000) if args.small_reviews is None else args.small_reviews
     # Warm up imports and caches on a tiny problem so that neither timing pays for them.
     _time_fit(2000, args.k, seed=1)
@@ -170,13 +234,13 @@ def load_mifei(directory: Path) -> tuple[Grades, np.ndarray, np.ndarray]:
 
     Returns the grades (without staff anchors), the staff-graded submission indices and their staff scores.
     """
-    from scipy import io
-
     rows = io.loadmat(str(directory / "gradeass3.mat"))["gradeass3"]
     ground = io.loadmat(str(directory / "ground3.mat"))["ground3"]
 
-    def scalar(cell) -> object:
-        return np.asarray(cell).ravel()[0]
+    def scalar(cell: object) -> np.integer[Any] | np.str_:
+        # The only element of a MATLAB cell: an unsigned integer (ids, grades) or a string (grader hashes).
+        value: np.integer[Any] | np.str_ = np.asarray(cell).ravel()[0]
+        return value
 
     gradee = np.array([int(scalar(c)) for c in rows[:, 0]])
     grader = np.array([str(scalar(c)) for c in rows[:, 1]])
@@ -191,7 +255,7 @@ def load_mifei(directory: Path) -> tuple[Grades, np.ndarray, np.ndarray]:
     return grades, staff, staff_score
 
 
-def run_real(args: argparse.Namespace) -> dict:
+def run_real(args: argparse.Namespace) -> RealReport:
     directory = Path(args.data) if args.data else DEFAULT_REAL_DATA
     if not directory.is_dir():
         raise SystemExit(f"real data not found in {directory}; pass --data DIR")
@@ -227,8 +291,12 @@ def run_real(args: argparse.Namespace) -> dict:
             errors[name].append(float(f.mean[staff[j]] - staff_score[j]))
     rmse = {name: float(np.sqrt(np.mean(np.square(v)))) for name, v in errors.items()}
     counts = {m: chosen.count(m) for m in sorted(set(chosen))}
-    methods = {name: {"rmse": rmse[name]} for name in ("mean", "median", "mean_offset", "model")}
-    methods["chosen"] = {"rmse": rmse["auto"], "method": max(counts, key=counts.get) if counts else "model", "chosen_per_fold": counts}
+    methods: dict[str, RealMethod] = {name: {"rmse": rmse[name]} for name in ("mean", "median", "mean_offset", "model")}
+    methods["chosen"] = {
+        "rmse": rmse["auto"],
+        "method": max(counts, key=counts.__getitem__) if counts else "model",
+        "chosen_per_fold": counts,
+    }
     best = min(rmse[m] for m in ("mean", "median", "mean_offset"))
     return {
         "n_staff": int(staff.size),
@@ -263,7 +331,12 @@ def main(argv: list[str] | None = None) -> int:
     for p in (syn, spd, real):
         p.add_argument("--json", action="store_true", help="print only the JSON summary on stdout")
     args = parser.parse_args(argv)
-    result = {"synthetic": run_synthetic, "speed": run_speed, "real": run_real}[args.command](args)
+    runs: dict[str, Callable[[argparse.Namespace], Mapping[str, object]]] = {
+        "synthetic": run_synthetic,
+        "speed": run_speed,
+        "real": run_real,
+    }
+    result = runs[args.command](args)
     if not args.json:
         for key, value in result.items():
             print(f"{key}: {value}")

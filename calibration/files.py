@@ -11,11 +11,26 @@ import math
 import os
 import tempfile
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 
 from calibration.fitting import fit
 from calibration.types import Grades
+
+StrPath = str | os.PathLike[str]
+
+
+class FilesSummary(TypedDict):
+    """What ``calibrate_files`` reports (``fairpeer calibrate`` prints it as JSON)."""
+
+    method: str
+    submissions: int
+    reviewers: int
+    grades: int
+    staff_scores: int
+    staff_scored_with_grades: int
+    loo_rmse: dict[str, float]
 
 
 def parse_scale(scale: str | tuple[float, float] | None) -> tuple[float, float] | None:
@@ -87,7 +102,9 @@ def _write_atomically(path: Path, rows: list[tuple[str, float, float]]) -> None:
         raise
 
 
-def calibrate_files(grades_path, staff_path, scale, out_path) -> dict:
+def calibrate_files(
+    grades_path: StrPath, staff_path: StrPath | None, scale: str | tuple[float, float] | None, out_path: StrPath
+) -> FilesSummary:
     """Calibrate the peer grades in ``grades_path`` (anchored by ``staff_path`` when given) and write O.csv.
 
     Model: the same as the service (``fit(..., method="auto")``): the calibrated model (PG1 with staff

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from calibration.baselines import fit_mean, fit_mean_offset, fit_median
 from calibration.model import fit_model
 from calibration.selection import fit_auto
 from calibration.types import Fit, Grades
 
-METHODS = {
+METHODS: dict[str, Callable[[Grades, int], Fit]] = {
     "median": lambda grades, seed: fit_median(grades),
     "mean": lambda grades, seed: fit_mean(grades),
     "mean_offset": lambda grades, seed: fit_mean_offset(grades),

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from calibration.numerics import _weighted_bincount
 from calibration.synthetic import BIAS_SD, NORMAL, REL_RATE, REL_SHAPE, TRUE_MEAN, TRUE_SD
-from calibration.types import Grades
+from calibration.types import FloatArray, Grades
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class GibbsResult:
     rhat_median: float
 
 
-def _sample_truncnorm(rng: np.random.Generator, mean: np.ndarray, sd: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+def _sample_truncnorm(rng: np.random.Generator, mean: FloatArray, sd: FloatArray, lower: FloatArray, upper: FloatArray) -> FloatArray:
     """Draw N(mean, sd^2) restricted to [lower, upper] by the inverse CDF, reflected into the lower tail."""
     a = (lower - mean) / sd
     b = (upper - mean) / sd
@@ -47,7 +48,8 @@ def _sample_truncnorm(rng: np.random.Generator, mean: np.ndarray, sd: np.ndarray
     x = np.where(np.isfinite(x), x, np.where(np.isfinite(hi), hi, lo))
     x = np.clip(x, lo, hi)
     x = np.where(flip, -x, x)
-    return mean + sd * x
+    draw: FloatArray = mean + sd * x
+    return draw
 
 
 def run_gibbs(
@@ -107,13 +109,13 @@ def run_gibbs(
         else:
             y = np.tile(z, c)
         w = np.where(is_normal, tau_e, 0.0)
-        prec = gamma + np.bincount(sub_c, weights=w, minlength=c * n_sub)
-        h = gamma * TRUE_MEAN + np.bincount(sub_c, weights=w * (y - b_e), minlength=c * n_sub)
+        prec = gamma + _weighted_bincount(sub_c, w, c * n_sub)
+        h = gamma * TRUE_MEAN + _weighted_bincount(sub_c, w * (y - b_e), c * n_sub)
         draw = h / prec + rng.standard_normal(c * n_sub) / np.sqrt(prec)
         s = np.where(known[None, :], truth[None, :], draw.reshape(c, n_sub))
         s_e = s[:, sub].ravel()
-        prec = eta + np.bincount(rev_c, weights=w, minlength=c * n_rev)
-        h = np.bincount(rev_c, weights=w * (y - s_e), minlength=c * n_rev)
+        prec = eta + _weighted_bincount(rev_c, w, c * n_rev)
+        h = _weighted_bincount(rev_c, w * (y - s_e), c * n_rev)
         b = (h / prec + rng.standard_normal(c * n_rev) / np.sqrt(prec)).reshape(c, n_rev)
         b_e = b[:, rev].ravel()
         resid2 = np.where(is_normal, (y - s_e - b_e) ** 2, 0.0)

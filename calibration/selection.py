@@ -15,11 +15,13 @@ re-estimated without it; the rest of the fit (other reviewers, hyper-parameters)
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from calibration.baselines import _group_median, fit_mean, fit_mean_offset, fit_median, stable_group_order
 from calibration.model import ModelResult, fit_model_full
-from calibration.types import Fit, Grades
+from calibration.types import Diagnostics, Fit, Grades, Selection
 
 CANDIDATES = ("model", "mean_offset", "mean", "median")
 
@@ -65,7 +67,7 @@ def _panels(grades: Grades, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return edges, panel, panel_item, size
 
 
-def loo_errors(grades: Grades, *, seed: int = 0, model_result: ModelResult | None = None) -> tuple[dict, dict]:
+def loo_errors(grades: Grades, *, seed: int = 0, model_result: ModelResult | None = None) -> tuple[dict[str, float], Selection]:
     """Leave-one-out RMSE of every candidate on the staff samples (see the module docstring).
 
     Returns ({method: rmse}, details); empty when no staff-scored submission has peer grades.
@@ -98,7 +100,7 @@ def loo_errors(grades: Grades, *, seed: int = 0, model_result: ModelResult | Non
     preds["model"] = h / prec
     target = truth[panel_item]
     items, item_of_panel = _sorted_unique(panel_item)
-    out = {}
+    out: dict[str, float] = {}
     for name, pred in preds.items():
         if grades.lo is not None:
             pred = np.maximum(pred, grades.lo)
@@ -130,8 +132,8 @@ def fit_auto(grades: Grades, seed: int = 0, *, model_result: ModelResult | None 
         "mean_offset": lambda: fit_mean_offset(grades),
     }
     fit = fits[chosen]()
-    selection = {"chosen": chosen, "loo_rmse": errors, **details}
+    selection: Selection = {"chosen": chosen, "loo_rmse": errors, **details}
     if not errors:
         selection["reason"] = "no staff-scored submission has peer grades; the model is used (relative biases)"
-    diagnostics = {**fit.diagnostics, "selection": selection}
-    return Fit(**{**fit.__dict__, "diagnostics": diagnostics})
+    diagnostics: Diagnostics = {**fit.diagnostics, "selection": selection}
+    return replace(fit, diagnostics=diagnostics)

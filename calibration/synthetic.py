@@ -57,8 +57,8 @@ def simulate(
     rel = rng.gamma(REL_SHAPE, 1.0 / REL_RATE, n_learners)
     kind = np.full(n_learners, NORMAL, dtype=np.int8)
     order = rng.permutation(n_learners)
-    n_care = int(round(careless * n_learners))
-    n_adv = int(round(adversarial * n_learners))
+    n_care = round(careless * n_learners)
+    n_adv = round(adversarial * n_learners)
     kind[order[:n_care]] = CARELESS
     kind[order[n_care : n_care + n_adv]] = ADVERSARIAL
     perm = rng.permutation(n_learners)  # position -> learner

@@ -3,8 +3,49 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, TypeAlias, TypedDict
 
 import numpy as np
+from numpy.typing import NDArray
+
+FloatArray: TypeAlias = NDArray[np.float64]
+# Indices and counts: int64 where we convert the input, intp where numpy makes them (argsort, flatnonzero).
+IntArray: TypeAlias = NDArray[np.integer[Any]]
+BoolArray: TypeAlias = NDArray[np.bool_]
+
+
+class Selection(TypedDict, total=False):
+    """``Fit.diagnostics["selection"]`` of the ``auto`` method (see calibration.selection.fit_auto)."""
+
+    chosen: str
+    loo_rmse: dict[str, float]  # leave-one-out RMSE per candidate method; empty without graded staff samples
+    n_staff_scored: int
+    panel_size: int
+    panels: int
+    reason: str  # why there was nothing to compare on
+
+
+class Diagnostics(TypedDict, total=False):
+    """``Fit.diagnostics``: what a method reports about its own fit; each method fills its own keys."""
+
+    # The calibrated model (calibration.model).
+    iterations: int
+    converged: bool
+    mu: float
+    sd_true_score: float
+    mean_bias: float
+    sd_bias: float
+    reliability_shape: float
+    reliability_rate: float
+    low_effort_share: float
+    biases_relative: bool
+    # The baselines (calibration.baselines).
+    pooled_df: int
+    offset: float
+    offset_se: float
+    offset_grades: int
+    # The ``auto`` method.
+    selection: Selection
 
 
 @dataclass(frozen=True)
@@ -17,13 +58,13 @@ class Grades:
     grain (grades are multiples of it) when grades are discrete.
     """
 
-    submission: np.ndarray
-    reviewer: np.ndarray
-    score: np.ndarray
+    submission: IntArray
+    reviewer: IntArray
+    score: FloatArray
     n_submissions: int
     n_reviewers: int
-    staff_submission: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    staff_score: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
+    staff_submission: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    staff_score: FloatArray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
     lo: float | None = None
     hi: float | None = None
     step: float | None = None
@@ -42,14 +83,14 @@ class Fit:
     """
 
     method: str
-    mean: np.ndarray
-    sd: np.ndarray
-    low: np.ndarray
-    high: np.ndarray
-    reviewer_bias: np.ndarray
-    reviewer_reliability: np.ndarray
-    reviewer_weight: np.ndarray
-    reviewer_staff_seen: np.ndarray
-    grade_weight: np.ndarray
-    diagnostics: dict = field(default_factory=dict)
-    reviewer_low_effort: np.ndarray | None = None
+    mean: FloatArray
+    sd: FloatArray
+    low: FloatArray
+    high: FloatArray
+    reviewer_bias: FloatArray
+    reviewer_reliability: FloatArray
+    reviewer_weight: FloatArray
+    reviewer_staff_seen: IntArray
+    grade_weight: FloatArray
+    diagnostics: Diagnostics = field(default_factory=Diagnostics)
+    reviewer_low_effort: FloatArray | None = None

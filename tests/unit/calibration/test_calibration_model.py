@@ -91,7 +91,7 @@ def test_vectorised_fit_ignores_row_order_and_labels(rounding):
 def test_fused_pass_does_not_depend_on_its_chunking(monkeypatch):
     # The belief-propagation pass runs over runs of whole reviewers; tiny runs (many boundaries, and
     # reviewers larger than a run) and two disconnected sections must give the same fit.
-    import calibration.model as model
+    import calibration.layout as layout
 
     d1 = simulate(n_learners=120, seed=5).grades
     d2 = simulate(n_learners=80, seed=6).grades
@@ -105,7 +105,7 @@ def test_fused_pass_does_not_depend_on_its_chunking(monkeypatch):
         np.concatenate([d1.staff_score, d2.staff_score]),
     )
     a = fit_model_full(g)
-    monkeypatch.setattr(model, "_CHUNK", 5)
+    monkeypatch.setattr(layout, "_CHUNK", 5)
     b = fit_model_full(g)
     np.testing.assert_allclose(b.fit.mean, a.fit.mean, rtol=1e-9, equal_nan=True)
     np.testing.assert_allclose(b.fit.reviewer_bias, a.fit.reviewer_bias, rtol=1e-9, atol=1e-9)
@@ -126,10 +126,7 @@ def test_any_small_assignment_gives_well_formed_output(n_sub, n_rev, n_grades, n
     rng = np.random.default_rng(seed)
     sub = rng.integers(0, n_sub, n_grades)
     rev = rng.integers(0, n_rev, n_grades)
-    if bounded:
-        score = rng.integers(0, 5, n_grades).astype(float)
-    else:
-        score = rng.normal(10, 3, n_grades)
+    score = rng.integers(0, 5, n_grades).astype(float) if bounded else rng.normal(10, 3, n_grades)
     staff = rng.choice(n_sub, size=min(n_staff, n_sub), replace=False)
     g = Grades(
         sub,
