@@ -12,6 +12,7 @@ COPY pyproject.toml README.md ./
 COPY reviews ./reviews
 COPY workers ./workers
 COPY calibration ./calibration
+COPY detection ./detection
 COPY migrations ./migrations
 RUN pip install . && rm -rf /src
 
