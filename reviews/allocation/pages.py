@@ -16,7 +16,7 @@ from reviews.kernel.ratelimit import claim_limit, limiter
 from reviews.moderation import services as moderation
 from reviews.moderation.schemas import REPORT_KINDS
 from reviews.submissions.pages import assignment_url
-from reviews.web import back_to, check_csrf, feature_pages
+from reviews.web import act, back_to, check_csrf, feature_pages
 
 bp = feature_pages("allocation", __name__)
 
@@ -28,10 +28,9 @@ def claim(assignment_id: str) -> Any:
     user = signed_in()
     assignment = get_assignment(db.session, assignment_id)
     require_role(assignment.course_id, user, (LEARNER,), "That assignment", "claim reviews")
+    lease, extra = current_app.config["CLAIM_LEASE_MINUTES"], current_app.config["OVER_REVIEW_EXTRA"]
     try:
-        allocation.claim_next_review(
-            db.session, assignment.id, user, current_app.config["CLAIM_LEASE_MINUTES"], current_app.config["OVER_REVIEW_EXTRA"]
-        )
+        allocation.claim_next_review(db.session, assignment.id, user, lease, extra)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -54,13 +53,12 @@ def review(claim_id: str) -> Any:
         comment = request.form.get(f"comment_{criterion['key']}", "").strip()
         if comment:
             body["comments"][criterion["key"]] = comment
-    try:
-        allocation.submit_review(db.session, claim, assignment, submission, body, current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"])
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return back_to(assignment_url(assignment.id), exc.message, "error")
-    return back_to(assignment_url(assignment.id), "Review sent. Thank you.")
+    debounce = current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"]
+    return act(
+        lambda: allocation.submit_review(db.session, claim, assignment, submission, body, debounce),
+        assignment_url(assignment.id),
+        "Review sent. Thank you.",
+    )
 
 
 @bp.route("/review-claims/<claim_id>/report", methods=["POST"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -14,7 +14,7 @@ from reviews.allocation.models import Review
 from reviews.courses.access import LEARNER, MENTOR, STAFF, require_role
 from reviews.courses.models import Assignment, Course
 from reviews.kernel.db import db
-from reviews.kernel.errors import DomainError, forbidden, not_found
+from reviews.kernel.errors import forbidden, not_found
 from reviews.moderation import actions as case_actions
 from reviews.moderation import services as moderation
 from reviews.moderation.models import OPEN
@@ -24,7 +24,7 @@ from reviews.submissions import services as submissions
 from reviews.submissions.files import file_json
 from reviews.submissions.models import Submission
 from reviews.submissions.pages import assignment_url
-from reviews.web import back_to, check_csrf, feature_pages
+from reviews.web import act, back_to, check_csrf, feature_pages
 
 bp = feature_pages("moderation", __name__)
 
@@ -102,14 +102,7 @@ def _case_for_handler(case_id: str) -> tuple[Any, Any]:
 def claim_case(case_id: str) -> Any:
     check_csrf()
     row, user = _case_for_handler(case_id)
-    try:
-        moderation.claim_case(db.session, row, user)
-        db.session.commit()
-        flash("You claimed this case.", "ok")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    return redirect(_case_url(row.id))
+    return act(lambda: moderation.claim_case(db.session, row, user), _case_url(row.id), "You claimed this case.")
 
 
 @bp.route("/escalations/<case_id>/resolve", methods=["POST"])
@@ -126,14 +119,8 @@ def resolve_case(case_id: str) -> Any:
             return back_to(_case_url(row.id), "The score must be a number.", "error")
     if request.form.get("review_id"):
         body["review_id"] = request.form["review_id"].strip()
-    try:
-        case_actions.resolve(db.session, row, user, body, current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"])
-        db.session.commit()
-        flash("Case updated.", "ok")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    return redirect(_case_url(row.id))
+    debounce = current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"]
+    return act(lambda: case_actions.resolve(db.session, row, user, body, debounce), _case_url(row.id), "Case updated.")
 
 
 @bp.route("/submissions/<submission_id>/appeal", methods=["POST"])
@@ -144,12 +131,9 @@ def appeal(submission_id: str) -> Response:
     own, role = submissions.get_visible_submission(db.session, submission_id, user)
     if role != LEARNER:
         raise forbidden("Only the author of this submission may appeal its reviews.")
-    try:
-        moderation.report_submission(
-            db.session, own, user, LEARNER, "unfair_review", request.form.get("message", "")[:20_000], request.form.get("review_id") or None
-        )
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return back_to(assignment_url(own.assignment_id), exc.message, "error")
-    return back_to(assignment_url(own.assignment_id), "Your appeal was sent to a mentor.")
+    message, review_id = request.form.get("message", "")[:20_000], request.form.get("review_id") or None
+    return act(
+        lambda: moderation.report_submission(db.session, own, user, LEARNER, "unfair_review", message, review_id),
+        assignment_url(own.assignment_id),
+        "Your appeal was sent to a mentor.",
+    )

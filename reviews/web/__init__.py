@@ -6,12 +6,15 @@ Each feature keeps its own pages (``reviews/<feature>/pages.py``) and templates;
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session
 from werkzeug.wrappers import Response
 
 from reviews.kernel.auth import current_caller_or_none
+from reviews.kernel.db import db
+from reviews.kernel.errors import DomainError
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
@@ -44,6 +47,18 @@ def back_to(url: str, message: str, category: str = "ok") -> Response:
     """Redirect after a form post (so a reload does not post again), with a message for the next page."""
     flash(message, category)
     return redirect(url)
+
+
+def act(work: Callable[[], object], back: str, done: str | None = None) -> Response:
+    """A page action in its own transaction: commit and go back to ``back`` (saying ``done``), or roll back and go
+    back with the refusal's sentence. The services decide; this only turns their answer into a page answer."""
+    try:
+        work()
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return back_to(back, exc.message, "error")
+    return back_to(back, done) if done else redirect(back)
 
 
 def render_error(status: int, message: str) -> tuple[str, int]:
