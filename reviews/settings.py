@@ -60,7 +60,7 @@ DEFAULTS: dict[str, Any] = {
     "NEEDS_REVIEWS_AFTER_HOURS": _env_number("FAIRPEER_NEEDS_REVIEWS_AFTER_HOURS", 48),
     # Adaptive review count: a score whose 95% interval is wider than this share of the scale asks for one more review.
     "ADAPTIVE_WIDTH_SHARE": 0.35,
-    "IDEMPOTENCY_STALE_SECONDS": 120,
+    "IDEMPOTENCY_STALE_SECONDS": _env_number("FAIRPEER_IDEMPOTENCY_STALE_SECONDS", 120),
     "RATELIMIT_ENABLED": True,
     "RATE_LIMIT_SIGN_IN": "30 per minute",
     "RATE_LIMIT_SUBMIT": "30 per minute",

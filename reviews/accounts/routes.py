@@ -34,7 +34,6 @@ def create_user(body: dict[str, Any]) -> Any:
     """Create a user (admin); the answer carries their API token, shown only this once."""
     admin = require_admin()
     user, token = services.create_user(db.session, body["email"], body["name"], actor_id=admin.id)
-    db.session.commit()
     return {"id": user.id, "email": user.email, "name": user.name, "token": token}
 
 

@@ -55,7 +55,6 @@ def claim_review(assignment_id: str) -> Any:
     outcome = services.claim_next_review(
         db.session, assignment_id, current_user(), current_app.config["CLAIM_LEASE_MINUTES"], current_app.config["OVER_REVIEW_EXTRA"]
     )
-    db.session.commit()
     return claim_json(outcome), 201 if outcome.created else 200
 
 
@@ -67,7 +66,6 @@ def submit_review(body: dict[str, Any], claim_id: str) -> Any:
     """Send the review of a claimed item (the claimant)."""
     claim, assignment, submission = services.claim_for_review(db.session, claim_id, current_user().id)
     review = services.submit_review(db.session, claim, assignment, submission, body, current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"])
-    db.session.commit()
     return {"review_id": review.id}
 
 
@@ -79,5 +77,4 @@ def report_claimed_item(body: dict[str, Any], claim_id: str) -> Any:
     """Report the item of one's claim (plagiarism, junk, abuse...): opens a case for the mentors."""
     claim = services.own_claim(db.session, claim_id, current_user().id)
     case = moderation.report_claimed_item(db.session, claim, current_user(), body["kind"], body["message"])
-    db.session.commit()
     return {"case_id": case.id}

@@ -69,7 +69,6 @@ def create_course(body: dict[str, Any]) -> Any:
     """Create a course (admin)."""
     admin = require_admin()
     course = services.create_course(db.session, body["title"], body.get("slug"), admin.id)
-    db.session.commit()
     return {"id": course.id, "title": course.title, "slug": course.slug}
 
 
@@ -85,7 +84,6 @@ def add_member(body: dict[str, Any], course_id: str) -> Any:
         raise not_found("That course")
     require_role(course.id, caller, (STAFF,), "That course", "add members")
     membership = services.add_member(db.session, course, body["user_id"], body["role"], caller.id)
-    db.session.commit()
     return {"course_id": course.id, "user_id": membership.user_id, "role": membership.role}
 
 
@@ -114,7 +112,6 @@ def create_assignment(body: dict[str, Any], course_id: str) -> Any:
         raise not_found("That course")
     require_role(course.id, caller, (STAFF,), "That course", "create assignments")
     assignment = services.create_assignment(db.session, course, body, caller.id)
-    db.session.commit()
     return services.assignment_json(assignment, STAFF)
 
 

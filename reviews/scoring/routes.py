@@ -46,7 +46,6 @@ def staff_grade(body: dict[str, Any], submission_id: str) -> Any:
     grade = services.give_staff_grade(db.session, submission, caller.id, scores, body["note"], assignment.course_id)
     actions.staff_grade_given(db.session, submission, caller)
     request_recalibration(db.session, assignment.id, current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"], inputs_changed=True)
-    db.session.commit()
     return {
         "id": grade.id,
         "submission_id": submission.id,

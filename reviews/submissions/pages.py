@@ -89,6 +89,7 @@ def submit(assignment_id: str) -> Any:
     text = request.form.get("text", "")
     try:
         done = submit_attempt(assignment, user, text, uploads)
+        db.session.commit()
     except DomainError as exc:
         for message in [r["message"] for r in exc.details.get("reasons", [])] or [exc.message]:
             flash(message, "error")

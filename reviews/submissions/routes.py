@@ -100,8 +100,8 @@ def submit(assignment_id: str) -> Any:
 
 
 def submit_attempt(assignment: Assignment, author: User, text: str, uploads: list[services.Upload]) -> Submission:
-    """Submit and commit, for the API and the page alike. A refused attempt is rolled back, then logged (its own
-    commit), and the refusal raised."""
+    """Submit, for the API and the page alike; the caller commits (the API through ``idempotent``, with the key's
+    answer). A refused attempt is rolled back, then logged (its own commit), and the refusal raised."""
     try:
         submission = services.submit(
             db.session,
@@ -121,7 +121,6 @@ def submit_attempt(assignment: Assignment, author: User, text: str, uploads: lis
     except Exception:
         db.session.rollback()
         raise
-    db.session.commit()
     return submission
 
 
@@ -146,7 +145,6 @@ def add_sample(assignment_id: str) -> Any:
         max_bytes=current_app.config["MAX_FILE_BYTES"],
         debounce_seconds=current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"],
     )
-    db.session.commit()
     return {"id": sample.id}
 
 
@@ -212,7 +210,6 @@ def report_submission(body: dict[str, Any], submission_id: str) -> Any:
     """An appeal by the author, or a report by a mentor or staff: opens a case."""
     submission, role = visible_submission(submission_id)
     case = moderation.report_submission(db.session, submission, current_user(), role, body["kind"], body["message"], body.get("review_id"))
-    db.session.commit()
     return {"case_id": case.id}
 
 

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from reviews.kernel.auth import current_caller_or_none
 from reviews.kernel.db import db
 from reviews.kernel.errors import DomainError
+from reviews.kernel.transaction import run_in_transaction
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
@@ -51,10 +52,15 @@ def back_to(url: str, message: str, category: str = "ok") -> Response:
 
 def act(work: Callable[[], object], back: str, done: str | None = None) -> Response:
     """A page action in its own transaction: commit and go back to ``back`` (saying ``done``), or roll back and go
-    back with the refusal's sentence. The services decide; this only turns their answer into a page answer."""
-    try:
+    back with the refusal's sentence. The services decide; this only turns their answer into a page answer. A
+    deadlock runs the work again (kernel/transaction.py)."""
+
+    def attempt() -> None:
         work()
         db.session.commit()
+
+    try:
+        run_in_transaction(db.session, attempt)
     except DomainError as exc:
         db.session.rollback()
         return back_to(back, exc.message, "error")

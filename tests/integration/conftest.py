@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -314,7 +315,7 @@ class Stack:
         log_path = self.workdir / f"{name}.log"
         log_file = open(log_path, "wb")  # noqa: SIM115 - closed by Proc.close in teardown
         extra = {"FAIRPEER_SWEEP_SECONDS": "1", **settings}
-        argv = fairpeer_command(command, *args)
+        argv = [sys.executable, "-m", "gunicorn", *args] if command == "gunicorn" else fairpeer_command(command, *args)
         if seam is not None:
             argv = [sys.executable, "-m", "tests.integration.seams", *seam, command, *args]
         try:
@@ -336,6 +337,21 @@ class Stack:
 
     def start_worker(self, seam: tuple[str, str] | None = None, **settings: str) -> Proc:
         return self.start("worker", "--concurrency", "2", seam=seam, **settings)
+
+    def start_web(self, port: int, workers: int = 1, seam: tuple[str, str] | None = None, **settings: str) -> Proc:
+        """gunicorn with the production config on 127.0.0.1:PORT, answering once it is up."""
+        args = ["-c", "python:reviews.gunicorn_conf", "-w", str(workers), "-b", f"127.0.0.1:{port}", "reviews.wsgi:app"]
+        web = self.start("gunicorn", *args, seam=seam, **settings)
+
+        def answers() -> bool:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/openapi.json", timeout=2) as reply:
+                    return bool(reply.status == 200)
+            except OSError:
+                return False
+
+        wait_for(answers, 60, "gunicorn to answer", details=web.log_tail)
+        return web
 
     def start_beat(self, **settings: str) -> Proc:
         return self.start("beat", "--schedule", str(self.workdir / f"beat-schedule-{len(self.procs) + 1}"), **settings)
