@@ -4,17 +4,21 @@ The lead's service calls ``inspect_file(filename, data, *, max_bytes) -> (kind, 
 Accepted kinds: ``pdf``, ``docx``, ``text`` (plain text, Markdown, source code, CSV...), ``png`` and ``jpeg``.
 Everything else (executables, archives that are not DOCX, legacy Office files, other binary data) is refused
 with ``file_type``; a PDF or DOCX from which no text can be extracted is refused with ``file_no_text``.
+
+PDF and DOCX are untrusted input to big parsers, so they are read under ``FileLimits`` (``detection.limits``): a
+DOCX's zip is judged by its central directory before anything is inflated, and the parsing runs in a child process
+with CPU, memory and wall-clock limits (``detection.sandbox``). A file over any limit is refused with
+``file_too_complex`` and a sentence that says which limit and what to do.
 """
 
 from __future__ import annotations
 
 import io
-import logging
-import warnings
 import zipfile
-from dataclasses import dataclass
 
 from detection.gate.settings import RejectionReason
+from detection.limits import MB, FileLimits
+from detection.sandbox import limit_clause, run_extraction
 from detection.text import words
 
 PDF = "pdf"
@@ -30,14 +34,6 @@ ACCEPTED_KINDS = frozenset({PDF, DOCX, TEXT, PNG, JPEG})
 
 class FileTooLarge(ValueError):
     """The file is over the size limit: the caller answers 413 ``file_too_large`` before inspecting it."""
-
-
-@dataclass(frozen=True)
-class FileLimits:
-    """Guards for parsing untrusted files in the request: a DOCX is a zip, and a small zip can inflate hugely."""
-
-    max_unzipped_bytes: int = 100 * 1024 * 1024
-    max_pdf_pages: int = 500
 
 
 def exceeds_size_limit(size: int, max_bytes: int) -> bool:
@@ -185,20 +181,26 @@ def inspect_file(filename: str, data: bytes, *, max_bytes: int, limits: FileLimi
         return TEXT, text, []
     if kind in (PNG, JPEG):
         return kind, "", []
-    try:
-        text = _pdf_text(data, limits) if kind == PDF else _docx_text(data, limits)
-    except _Unreadable as problem:
+    problem = _archive_problem(data, limits) if kind == DOCX else None
+    if problem is not None:
+        return kind, "", [_too_complex(filename, kind, problem)]
+    extraction = run_extraction(kind, data, limits)
+    if extraction.unreadable is not None:
         return (
             kind,
             "",
             [
                 RejectionReason(
                     "file_type",
-                    f"The file {filename!r} looks like a {kind.upper()} file but cannot be opened ({problem}). "
+                    f"The file {filename!r} looks like a {kind.upper()} file but cannot be opened ({extraction.unreadable}). "
                     "Export it again and attach the new file.",
                 )
             ],
         )
+    if extraction.too_complex is not None or extraction.limit is not None:
+        clause = extraction.too_complex or limit_clause(extraction.limit or "", limits)
+        return kind, "", [_too_complex(filename, kind, clause)]
+    text = extraction.text
     if not words(text):
         advice = (
             "It seems to hold only scanned images or blank pages. "
@@ -210,64 +212,40 @@ def inspect_file(filename: str, data: bytes, *, max_bytes: int, limits: FileLimi
     return kind, text, []
 
 
-class _Unreadable(Exception):
-    pass
+def _too_complex(filename: str, kind: str, clause: str) -> RejectionReason:
+    advice = (
+        "Attach a shorter PDF (split it, or export only the pages with your work), or paste your answer as text."
+        if kind == PDF
+        else "Remove large embedded objects, split it into smaller documents or save it as a PDF, or paste your answer as text."
+    )
+    return RejectionReason("file_too_complex", f"The file {filename!r} cannot be read within our limits: {clause}. {advice}")
 
 
-def _pdf_text(data: bytes, limits: FileLimits) -> str:
-    # The PDF and DOCX readers are imported on first use: most submissions are plain text, and both are slow
-    # to import.
-    from pypdf import PdfReader  # noqa: PLC0415
-    from pypdf.errors import PyPdfError  # noqa: PLC0415
+def _archive_problem(data: bytes, limits: FileLimits) -> str | None:
+    """Why a DOCX's zip is over a limit, judged from its central directory alone (nothing is inflated), else None.
 
-    # pypdf reports recoverable damage through logging and warnings; a learner's slightly broken file that
-    # still yields text is fine, so those are not failures here.
-    pypdf_logger = logging.getLogger("pypdf")
-    previous_level = pypdf_logger.level
-    pypdf_logger.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            reader = PdfReader(io.BytesIO(data))
-            if reader.is_encrypted:
-                try:
-                    reader.decrypt("")
-                except Exception as exc:
-                    raise _Unreadable("it is password-protected") from exc
-            parts = []
-            for number, page in enumerate(reader.pages):
-                if number >= limits.max_pdf_pages:
-                    break
-                parts.append(page.extract_text() or "")
-            return "\n".join(parts)
-    except _Unreadable:
-        raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError, RecursionError) as exc:
-        raise _Unreadable("the PDF is damaged") from exc
-    finally:
-        pypdf_logger.setLevel(previous_level)
-
-
-def _docx_text(data: bytes, limits: FileLimits) -> str:
-    import docx  # noqa: PLC0415  (imported on first use, as pypdf above)
-    from docx.opc.exceptions import PackageNotFoundError  # noqa: PLC0415
-
+    The declared sizes can be trusted this far: ``zipfile`` never inflates a part past its declared size."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(info.file_size for info in archive.infolist()) > limits.max_unzipped_bytes:
-                raise _Unreadable("it unpacks to more than the size allowed")
-        document = docx.Document(io.BytesIO(data))
-    except _Unreadable:
-        raise
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise _Unreadable("the document is damaged") from exc
-    except Exception as exc:
-        raise _Unreadable("the document is damaged") from exc
-    parts = [paragraph.text for paragraph in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            parts.append("\t".join(cell.text for cell in row.cells))
-    for section in document.sections:
-        for part in (section.header, section.footer):
-            parts.extend(paragraph.text for paragraph in part.paragraphs)
-    return "\n".join(parts)
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None  # sniff() read it; if it cannot be read now, the parser says it is damaged
+    if len(entries) > limits.max_zip_entries:
+        return f"it holds {len(entries):,} parts, and at most {limits.max_zip_entries:,} are allowed"
+    for info in entries:
+        if info.file_size > limits.max_zip_entry_bytes:
+            allowed = _megabytes(limits.max_zip_entry_bytes)
+            return f"one of its parts unpacks to {_megabytes(info.file_size)}, more than the {allowed} allowed"
+        if info.file_size > MB and info.file_size > limits.max_compression_ratio * max(info.compress_size, 1):
+            return (
+                f"one of its parts is compressed {info.file_size // max(info.compress_size, 1):,} times, "
+                f"more than the {limits.max_compression_ratio} times a real document is"
+            )
+    total = sum(info.file_size for info in entries)
+    if total > limits.max_unzipped_bytes:
+        return f"it unpacks to {_megabytes(total)}, more than the {_megabytes(limits.max_unzipped_bytes)} allowed"
+    return None
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / MB:,.0f} MB" if size >= 10 * MB else f"{size / MB:,.1f} MB"

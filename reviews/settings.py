@@ -7,6 +7,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from detection.limits import MB, FileLimits
+
 
 def _secret_key(instance: Path) -> str:
     """SECRET_KEY from the environment, else one generated once and kept in the instance folder."""
@@ -78,3 +80,19 @@ DEFAULTS: dict[str, Any] = {
     "VISIBILITY_TIMEOUT_SECONDS": int(_env_number("FAIRPEER_VISIBILITY_TIMEOUT_SECONDS", 600)),
     "HEALTH_TIMEOUT_SECONDS": 5,
 }
+
+
+# Reading a learner's PDF or DOCX (detection/limits.py says what each guards against): what its zip may unpack to,
+# what it may hold, and what the parsing child process may spend. Over any of them: 422 with `file_too_complex`.
+FILE_LIMITS = FileLimits(
+    max_unzipped_bytes=int(_env_number("FAIRPEER_FILE_MAX_UNZIPPED_MB", 40) * MB),
+    max_zip_entry_bytes=int(_env_number("FAIRPEER_FILE_MAX_PART_MB", 20) * MB),
+    max_zip_entries=int(_env_number("FAIRPEER_FILE_MAX_PARTS", 1000)),
+    max_compression_ratio=int(_env_number("FAIRPEER_FILE_MAX_COMPRESSION_RATIO", 100)),
+    max_pdf_pages=int(_env_number("FAIRPEER_FILE_MAX_PDF_PAGES", 300)),
+    max_paragraphs=int(_env_number("FAIRPEER_FILE_MAX_PARAGRAPHS", 20_000)),
+    max_chars=int(_env_number("FAIRPEER_FILE_MAX_CHARS", 1_000_000)),
+    parse_cpu_seconds=int(_env_number("FAIRPEER_FILE_PARSE_CPU_SECONDS", 4)),
+    parse_memory_bytes=int(_env_number("FAIRPEER_FILE_PARSE_MEMORY_MB", 512) * MB),
+    parse_wall_seconds=_env_number("FAIRPEER_FILE_PARSE_WALL_SECONDS", 4.5),
+)

@@ -26,6 +26,7 @@ from reviews.kernel.background import enqueue
 from reviews.kernel.db import utcnow
 from reviews.kernel.errors import DomainError, not_found
 from reviews.scoring.recalibration import request_recalibration
+from reviews.settings import FILE_LIMITS
 from reviews.submissions.models import ACTIVE, LEARNER_WORK, STAFF_SAMPLE, SUPERSEDED, RejectedAttempt, StaffGrade, StoredFile, Submission
 
 
@@ -76,7 +77,7 @@ def _check_files(uploads: list[Upload], max_files: int, max_bytes: int) -> tuple
                 f"The file {upload.filename!r} is {len(upload.data)} bytes; the limit is {max_bytes}. Send a smaller file.",
                 {"filename": upload.filename, "max_bytes": max_bytes},
             )
-        kind, text, problems = inspect_file(upload.filename, upload.data, max_bytes=max_bytes)
+        kind, text, problems = inspect_file(upload.filename, upload.data, max_bytes=max_bytes, limits=FILE_LIMITS)
         reasons.extend(problems)
         checked.append((upload, kind, text))
     return checked, reasons

@@ -1,15 +1,26 @@
-"""File checks: type judged by content, text extracted from PDF and DOCX, empty and unreadable files refused."""
+"""File checks: type judged by content, text extracted from PDF and DOCX, empty and unreadable files refused; documents
+read under limits (the inflating .docx of the finding is refused from its zip directory; a parsing child over its
+CPU, memory or wall-clock limit is stopped and reported)."""
 
 from __future__ import annotations
 
 import io
+import resource
+import time
+import tracemalloc
 import zipfile
+from collections.abc import Iterator
+from dataclasses import replace
 
 import docx
 import pytest
 from pypdf import PdfWriter
 
+from detection import files, sandbox
 from detection.files import FileTooLarge, exceeds_size_limit, inspect_file, too_many_files
+from detection.gate.settings import RejectionReason
+from detection.limits import FileLimits
+from detection.sandbox import SandboxError, run_extraction
 
 LIMIT = 10 * 1024 * 1024
 
@@ -160,3 +171,193 @@ def test_too_many_files() -> None:
     rejection = too_many_files(4, 3)
     assert rejection is not None and rejection.code == "too_many_files"
     assert "4" in rejection.message and "3" in rejection.message
+
+
+# ---------------------------------------------------------------- untrusted documents read under limits
+
+W = b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+BOMB_BYTES = 90 * 1024 * 1024
+
+
+def docx_with_body(paragraphs: Iterator[bytes], *, declared_size: int | None = None) -> bytes:
+    """A real DOCX (python-docx's own parts) whose word/document.xml body is ``paragraphs``, streamed through the
+    compressor so that a huge body never sits in memory; ``declared_size`` makes the central directory lie."""
+    source = zipfile.ZipFile(io.BytesIO(make_docx(["placeholder"])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for info in source.infolist():
+            if info.filename != "word/document.xml":
+                archive.writestr(info, source.read(info.filename))
+                continue
+            with archive.open("word/document.xml", "w", force_zip64=True) as part:
+                part.write(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document ' + W + b"><w:body>")
+                for chunk in paragraphs:
+                    part.write(chunk)
+                part.write(b"</w:body></w:document>")
+            if declared_size is not None:
+                archive.getinfo("word/document.xml").file_size = declared_size
+    return out.getvalue()
+
+
+def repeated(paragraph: bytes, total: int) -> Iterator[bytes]:
+    chunk = paragraph * (1024 * 1024 // len(paragraph))
+    for _ in range(total // len(chunk)):
+        yield chunk
+
+
+def many_runs(paragraphs: int, runs: int) -> Iterator[bytes]:
+    """Paragraphs of many bold and plain runs: cheap to build, costly for python-docx to walk."""
+    for i in range(paragraphs):
+        yield b"<w:p>" + b"".join(b"<w:r><w:rPr><w:b/></w:rPr><w:t>word%d </w:t></w:r>" % (i % 97) for _ in range(runs)) + b"</w:p>"
+
+
+@pytest.fixture(scope="module")
+def inflating_docx() -> bytes:
+    """The finding's attack: a small .docx whose document.xml inflates to 90 MB of XML."""
+    data = docx_with_body(repeated(b"<w:p><w:r><w:t>word word word</w:t></w:r></w:p>", BOMB_BYTES))
+    assert len(data) < 1024 * 1024
+    assert zipfile.ZipFile(io.BytesIO(data)).getinfo("word/document.xml").file_size >= 89 * 1024 * 1024
+    return data
+
+
+@pytest.fixture(scope="module")
+def costly_docx() -> bytes:
+    """19,000 paragraphs of 10 runs (14 MB of XML): within the archive limits, seconds of CPU to walk."""
+    return docx_with_body(many_runs(19_000, 10))
+
+
+# Limits that let the costly document through to the parser, so that only the cost limits can stop it.
+OPEN = FileLimits(max_paragraphs=10**7, max_chars=10**9, max_zip_entry_bytes=10**9, max_unzipped_bytes=10**9, max_compression_ratio=10**6)
+
+
+def codes_of(reasons: list[RejectionReason]) -> list[str]:
+    return [r.code for r in reasons]
+
+
+def test_inflating_docx_is_refused_from_the_central_directory_without_inflating(
+    inflating_docx: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_parsing(*args: object) -> None:
+        raise AssertionError("the archive limits should refuse it before any parser runs")
+
+    monkeypatch.setattr(files, "run_extraction", no_parsing)
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        kind, text, reasons = inspect_file("essay.docx", inflating_docx, max_bytes=LIMIT, limits=FileLimits())
+        seconds = time.perf_counter() - started
+        _, traced_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024
+    assert (kind, text, codes_of(reasons)) == ("docx", "", ["file_too_complex"])
+    assert "essay.docx" in reasons[0].message and "90 MB" in reasons[0].message and "20 MB" in reasons[0].message
+    assert seconds < 0.5, seconds
+    assert traced_peak < 5 * 1024 * 1024 and grown_mb < 50, (traced_peak, grown_mb)
+
+
+def test_inflating_docx_is_refused_by_the_default_limits(inflating_docx: bytes) -> None:
+    started = time.perf_counter()
+    _, _, reasons = inspect_file("essay.docx", inflating_docx, max_bytes=LIMIT)
+    assert codes_of(reasons) == ["file_too_complex"] and time.perf_counter() - started < 0.5
+
+
+@pytest.mark.parametrize(
+    ("limits", "said"),
+    [
+        (FileLimits(max_zip_entries=5), "parts, and at most 5"),
+        (FileLimits(max_unzipped_bytes=2 * 1024 * 1024, max_compression_ratio=10**6), "it unpacks to"),
+        (FileLimits(max_compression_ratio=10), "compressed"),
+    ],
+)
+def test_each_archive_limit_is_checked_before_parsing(limits: FileLimits, said: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = docx_with_body(repeated(b"<w:p><w:r><w:t>Mostly the same words again.</w:t></w:r></w:p>", 3 * 1024 * 1024))
+    monkeypatch.setattr(files, "run_extraction", lambda *a: pytest.fail("parsed despite an archive limit"))
+    _, _, reasons = inspect_file("essay.docx", data, max_bytes=LIMIT, limits=limits)
+    assert codes_of(reasons) == ["file_too_complex"] and said in reasons[0].message, reasons
+
+
+def test_a_part_that_lies_about_its_size_is_not_inflated_past_it(inflating_docx: bytes) -> None:
+    """The archive limits trust the declared sizes: zipfile stops at the declared size and the CRC check fails."""
+    liar = docx_with_body(repeated(b"<w:p><w:r><w:t>word word word</w:t></w:r></w:p>", BOMB_BYTES), declared_size=4096)
+    started = time.perf_counter()
+    _, _, reasons = inspect_file("essay.docx", liar, max_bytes=LIMIT)
+    assert codes_of(reasons) == ["file_type"] and "damaged" in reasons[0].message
+    assert time.perf_counter() - started < 2
+
+
+def test_docx_paragraph_and_character_caps() -> None:
+    data = make_docx([f"Paragraph {i} of my work." for i in range(6)])
+    _, _, reasons = inspect_file("a.docx", data, max_bytes=LIMIT, limits=FileLimits(max_paragraphs=5))
+    assert codes_of(reasons) == ["file_too_complex"] and "6 paragraphs" in reasons[0].message
+    _, _, reasons = inspect_file("a.docx", data, max_bytes=LIMIT, limits=FileLimits(max_chars=100))
+    assert codes_of(reasons) == ["file_too_complex"] and "100 characters" in reasons[0].message
+    kind, text, reasons = inspect_file("a.docx", data, max_bytes=LIMIT, limits=FileLimits(max_paragraphs=6, max_chars=200))
+    assert (kind, reasons) == ("docx", []) and "Paragraph 5" in text
+
+
+def test_pdf_page_and_character_caps() -> None:
+    writer = PdfWriter()
+    for _ in range(3):
+        writer.add_blank_page(width=612, height=792)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    _, _, reasons = inspect_file("long.pdf", buffer.getvalue(), max_bytes=LIMIT, limits=FileLimits(max_pdf_pages=2))
+    assert codes_of(reasons) == ["file_too_complex"] and "3 pages" in reasons[0].message and "shorter PDF" in reasons[0].message
+    _, _, reasons = inspect_file(
+        "a.pdf", minimal_pdf("Inheritance lets classes reuse code"), max_bytes=LIMIT, limits=FileLimits(max_chars=10)
+    )
+    assert codes_of(reasons) == ["file_too_complex"]
+
+
+def test_a_child_over_its_cpu_time_is_killed_and_reported(costly_docx: bytes) -> None:
+    started = time.perf_counter()
+    outcome = run_extraction("docx", costly_docx, replace(OPEN, parse_cpu_seconds=1, parse_wall_seconds=30))
+    assert outcome.limit == "cpu" and outcome.text == "", outcome
+    assert time.perf_counter() - started < 10
+    _, _, reasons = inspect_file("a.docx", costly_docx, max_bytes=LIMIT, limits=replace(OPEN, parse_cpu_seconds=1, parse_wall_seconds=30))
+    assert codes_of(reasons) == ["file_too_complex"] and "seconds of processing" in reasons[0].message
+
+
+def test_a_child_over_its_memory_is_stopped_and_reported(costly_docx: bytes) -> None:
+    outcome = run_extraction("docx", costly_docx, replace(OPEN, parse_memory_bytes=150 * 1024 * 1024))
+    assert outcome.limit == "memory" and outcome.text == "", outcome
+    _, _, reasons = inspect_file("a.docx", costly_docx, max_bytes=LIMIT, limits=replace(OPEN, parse_memory_bytes=150 * 1024 * 1024))
+    assert codes_of(reasons) == ["file_too_complex"] and "150 MB of memory" in reasons[0].message
+
+
+def test_a_child_over_the_wall_clock_is_killed_in_time(costly_docx: bytes) -> None:
+    started = time.perf_counter()
+    outcome = run_extraction("docx", costly_docx, replace(OPEN, parse_cpu_seconds=60, parse_wall_seconds=0.5))
+    seconds = time.perf_counter() - started
+    assert outcome.limit == "time" and 0.5 <= seconds < 1.5, (outcome, seconds)
+
+
+def test_the_costly_document_is_read_when_the_limits_allow_it(costly_docx: bytes) -> None:
+    """The cost limits above stop a real parse, not a broken one: given room, the same file yields its text."""
+    outcome = run_extraction("docx", costly_docx, replace(OPEN, parse_cpu_seconds=60, parse_wall_seconds=60))
+    assert outcome.limit is None and outcome.text.count("\n") == 18_999 and outcome.text.startswith("word0 word0")
+
+
+def test_a_child_that_fails_for_no_reason_of_the_file_is_the_services_fault() -> None:
+    with pytest.raises(SandboxError):
+        run_extraction("spreadsheet", b"anything", FileLimits())
+
+
+def test_the_child_gets_none_of_the_services_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_KEY", "s3cret")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://user:pw@db/x")
+    env = sandbox._child_env()
+    assert "SECRET_KEY" not in env and "DATABASE_URL" not in env
+
+
+def test_ordinary_documents_are_read_in_the_sandbox_quickly() -> None:
+    for name, data, expected in [
+        ("a.pdf", minimal_pdf("Inheritance lets classes reuse code"), "reuse code"),
+        ("a.docx", make_docx(["Inheritance lets a class reuse another class."]), "reuse another class"),
+    ]:
+        started = time.perf_counter()
+        kind, text, reasons = inspect_file(name, data, max_bytes=LIMIT)
+        assert reasons == [] and expected in text, (kind, reasons)
+        assert time.perf_counter() - started < 2
