@@ -50,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "CLAIM_LEASE_MINUTES": 30,
+    # A review of an expired claim is still taken this long after the expiry, for staff samples and peer work
+    # alike, then refused (409 claim_expired). None: the lease length.
+    "CLAIM_GRACE_MINUTES": None,
     "SIGN_IN_LINK_MINUTES": 60 * 24,
     "MAX_FILE_BYTES": 10 * 1024 * 1024,
     "MAX_FILES": 5,

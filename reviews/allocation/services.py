@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table, Update, bindparam, exists, func, insert, literal_column, select, update
+from flask import current_app
+from sqlalchemy import JSON, Table, Update, and_, bindparam, exists, func, insert, literal_column, or_, select, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -109,31 +111,47 @@ def reviews_given(session: Session, assignment_id: str, reviewer_id: str) -> int
     )
 
 
-def _reviewer_hash(assignment_key: str, reviewer_key: str) -> int:
-    return int.from_bytes(hashlib.sha256(f"{assignment_key}\x00{reviewer_key}".encode()).digest()[:8], "big")
+# What the deployment's SECRET_KEY is mixed with to give the sample schedule's own key: a leak of a key derived
+# for another use (or of this one) does not give the others.
+_SAMPLE_SCHEDULE_PURPOSE = b"fairpeer:sample-schedule:v1"
 
 
-def wants_sample(assignment: Assignment, reviewer_key: str, claim_index: int) -> bool:
+def sample_schedule_key(secret_key: str | bytes) -> bytes:
+    """The key of the staff-sample schedule: HMAC-SHA256(SECRET_KEY, purpose), so it is this deployment's secret."""
+    secret = secret_key.encode() if isinstance(secret_key, str) else secret_key
+    if not secret:
+        # An empty key would make the schedule computable by anyone who reads this code.
+        raise RuntimeError("SECRET_KEY is empty: the staff-sample schedule needs a per-deployment secret.")
+    return hmac.new(secret, _SAMPLE_SCHEDULE_PURPOSE, hashlib.sha256).digest()
+
+
+def _deployment_sample_key() -> bytes:
+    """The running app's schedule key (like request_recalibration, the service reads the app's configuration)."""
+    return sample_schedule_key(current_app.config["SECRET_KEY"])
+
+
+def wants_sample(assignment: Assignment, reviewer_id: str, claim_index: int, *, key: bytes) -> bool:
     """Serve a staff sample at this claim (0-based index among the reviewer's claims)?
 
     Exactly one sample among the first three claims, at a position drawn per reviewer (so not always the
     first), then samples at ``calibration_share`` from the fourth claim on, at a reviewer-specific phase.
-    Deterministic (a hash of the assignment's title and the reviewer's email, not of random ids), so the same
-    scenario allocates the same way on every database, and nothing in the order tells a reviewer which item was
-    a sample.
+    The draw is a keyed hash, HMAC-SHA256(``key``, assignment id, reviewer id), with ``key`` the deployment's
+    secret (sample_schedule_key): a reviewer who knows every public fact (this code, titles, emails, ids, the
+    order and times of their claims) cannot tell which of their claims was a sample better than by chance.
+    Stable ids, not names: a schedule never moves under a reviewer who has started it.
     """
     share = assignment.calibration_share
     if share <= 0:
         return False
-    h = _reviewer_hash(assignment.title, reviewer_key)
+    digest = hmac.new(key, f"{assignment.id}\x00{reviewer_id}".encode(), hashlib.sha256).digest()
     if claim_index < 3:
-        return claim_index == h % 3
-    phase = (h >> 8) / 2**56
+        return claim_index == int.from_bytes(digest[:8], "big") % 3
+    phase = int.from_bytes(digest[8:15], "big") / 2**56
     k = claim_index - 3
     return int((k + 1) * share + phase) > int(k * share + phase)
 
 
-def _pick_statement(kind: str, *, over_review: bool) -> Update:
+def _pick_statement(*, over_review: bool) -> Update:
     """Take the eligible item with the fewest live-plus-completed reviews, ties to the oldest, in one statement.
 
     ``UPDATE submissions SET review_load = review_load + 1 WHERE id = (SELECT ... LIMIT 1 FOR NO KEY UPDATE SKIP
@@ -141,24 +159,26 @@ def _pick_statement(kind: str, *, over_review: bool) -> Update:
     the row taken; SQLite ignores the locking clause, and BEGIN IMMEDIATE serialises claims there. NO KEY UPDATE,
     not UPDATE: a recalibration inserting Score rows takes key-share locks on these submissions, which must not
     make them look taken. Peer work: items short of their target, or with ``over_review`` items below ``cap``
-    (reviews_required plus the over-review allowance). Parameters: assignment, reviewer, required, cap (not column names, which
-    UPDATE reserves).
+    (reviews_required plus the over-review allowance), not held by a case; staff samples: any. Parameters:
+    assignment, reviewer, item_kind, required, cap (not column names, which UPDATE reserves).
+
+    The kind is a parameter, not a second statement: a sample and peer work are taken by the very same statement
+    (same cache key, same compiled SQL, same work in Python), so the time a claim takes does not say which it was.
     """
     candidate = aliased(Submission, name="candidate")
     seen = exists().where(Exposure.submission_id == candidate.id, Exposure.viewer_id == bindparam("reviewer"))
+    if over_review:
+        room = candidate.review_load < bindparam("cap")
+    else:
+        room = candidate.review_load < func.coalesce(candidate.reviews_target, bindparam("required"))
     pick = select(candidate.id).where(
         candidate.assignment_id == bindparam("assignment"),
         candidate.status == ACTIVE,
         candidate.author_id != bindparam("reviewer"),
-        candidate.kind == kind,
+        candidate.kind == bindparam("item_kind"),
         ~seen,
+        or_(candidate.kind == STAFF_SAMPLE, and_(~moderation.holds(candidate.id), room)),
     )
-    if kind == LEARNER_WORK:
-        pick = pick.where(~moderation.holds(candidate.id))
-        if over_review:
-            pick = pick.where(candidate.review_load < bindparam("cap"))
-        else:
-            pick = pick.where(candidate.review_load < func.coalesce(candidate.reviews_target, bindparam("required")))
     pick = pick.order_by(candidate.review_load, candidate.created_at, candidate.id).limit(1)
     pick = pick.with_for_update(skip_locked=True, of=candidate, key_share=True)
     # Spares the files query for items without files. Spelled ``submissions.id``: SQLAlchemy writes RETURNING
@@ -174,9 +194,8 @@ def _pick_statement(kind: str, *, over_review: bool) -> Update:
     )
 
 
-_PICK_SAMPLE = _pick_statement(STAFF_SAMPLE, over_review=False)
-_PICK_NEEDED = _pick_statement(LEARNER_WORK, over_review=False)
-_PICK_OVER_REVIEW = _pick_statement(LEARNER_WORK, over_review=True)
+_PICK = _pick_statement(over_review=False)
+_PICK_OVER_REVIEW = _pick_statement(over_review=True)
 
 # A new claim and its exposure. Parameters: claim, at, assignment, item, reviewer, expires, exposure.
 _INSERT_CLAIM = insert(table_of(ReviewClaim)).values(
@@ -240,10 +259,20 @@ def _assignment_for_claimant(session: Session, assignment_id: str, user: User) -
     raise forbidden("Only learners of this course may claim reviews.")
 
 
-def claim_next_review(session: Session, assignment_id: str, reviewer: User, lease_minutes: int, over_review_extra: int) -> ClaimOutcome:
+def claim_next_review(
+    session: Session,
+    assignment_id: str,
+    reviewer: User,
+    lease_minutes: int,
+    over_review_extra: int,
+    *,
+    sample_key: bytes | None = None,
+) -> ClaimOutcome:
     """The reviewer's live claim, or a new one on the item that most needs a review.
 
-    Never their own work, never an item they were shown before, only the latest attempt of a submission.
+    Never their own work, never an item they were shown before, only the latest attempt of a submission. Staff
+    samples come when wants_sample says, keyed with ``sample_key`` (by default the running app's, derived from
+    its SECRET_KEY).
     """
     assignment = _assignment_for_claimant(session, assignment_id, reviewer)
     now = utcnow()
@@ -263,12 +292,14 @@ def claim_next_review(session: Session, assignment_id: str, reviewer: User, leas
         "required": assignment.reviews_required,
         "cap": assignment.reviews_required + over_review_extra,
     }
-    picks = [_PICK_NEEDED, _PICK_OVER_REVIEW]
-    if assignment.calibration_share > 0 and wants_sample(assignment, reviewer.email, claims_made(session, assignment.id, reviewer.id)):
-        picks.insert(0, _PICK_SAMPLE)
+    picks = [(_PICK, LEARNER_WORK), (_PICK_OVER_REVIEW, LEARNER_WORK)]
+    if assignment.calibration_share > 0 and wants_sample(
+        assignment, reviewer.id, claims_made(session, assignment.id, reviewer.id), key=sample_key or _deployment_sample_key()
+    ):
+        picks.insert(0, (_PICK, STAFF_SAMPLE))
     row = None
-    for statement in picks:
-        row = session.execute(statement, params).one_or_none()
+    for statement, kind in picks:
+        row = session.execute(statement, {**params, "item_kind": kind}).one_or_none()
         if row is not None:
             break
     if row is None:
@@ -369,27 +400,45 @@ def claim_for_review(session: Session, claim_id: str, reviewer_id: str) -> tuple
     return row[0], row[1], row[2]
 
 
+def claim_grace(config: Any) -> timedelta:
+    """How long after its claim expired a review is still taken: CLAIM_GRACE_MINUTES, unset meaning the lease length."""
+    minutes = config.get("CLAIM_GRACE_MINUTES")
+    return timedelta(minutes=float(config["CLAIM_LEASE_MINUTES"] if minutes is None else minutes))
+
+
 def submit_review(
-    session: Session, claim: ReviewClaim, assignment: Assignment, submission: Submission, body: dict[str, Any], debounce_seconds: float = 0
+    session: Session,
+    claim: ReviewClaim,
+    assignment: Assignment,
+    submission: Submission,
+    body: dict[str, Any],
+    debounce_seconds: float = 0,
+    *,
+    grace: timedelta | None = None,
 ) -> Review:
-    """Store a review of the claimed item (claim and item as locked by claim_for_review); a late review counts
-    when the item still needs one."""
+    """Store a review of the claimed item (claim and item as locked by claim_for_review).
+
+    One late rule for every item, staff sample or peer work: a review of an expired claim is taken while the item
+    is still in the pool and the review arrives within ``grace`` (default claim_grace of the running app's
+    configuration) of the claim's expiry, and refused with ``claim_expired`` after that. Nothing else counts
+    (not how many reviews the item has), so the answer tells a reviewer nothing they could not see. A late review
+    of an item someone else claimed meanwhile is one review more than its target: the load counts it like any
+    completed review, and the over-review cap only stops new claims.
+    """
     if claim.status == COMPLETED:
         raise DomainError("already_reviewed", "You already sent a review for this claim. Claim a new item to review more.")
     scores, comments, overall = validate_review(assignment, body)
     now = utcnow()
     status, load = claim.status, submission.review_load
     if status == LIVE and claim.expires_at < now:
+        # Expired, not yet swept: its place in the load is given back here, as expire_claims would.
         status, load = EXPIRED, load - 1
     if status != LIVE:
-        # Samples anchor the calibration, so a late review of one is always welcome.
-        still_needed = (
-            submission.status == ACTIVE
-            and status == EXPIRED
-            and (submission.kind == STAFF_SAMPLE or load < (submission.reviews_target or assignment.reviews_required))
-        )
-        if not still_needed:
-            raise DomainError("claim_expired", "Your claim on this item expired and it no longer needs your review. Claim a new item.")
+        if grace is None:
+            grace = claim_grace(current_app.config)
+        in_grace = status == EXPIRED and submission.status == ACTIVE and now <= claim.expires_at + grace
+        if not in_grace:
+            raise DomainError("claim_expired", "Your claim on this item has ended and its review can no longer be taken. Claim a new item.")
         load += 1
     params = {
         "review": new_id(),

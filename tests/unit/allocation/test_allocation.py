@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 from reviews.allocation.models import LIVE, ReviewClaim
-from reviews.allocation.services import wants_sample
+from reviews.allocation.services import sample_schedule_key, wants_sample
 from reviews.courses.models import Assignment
 from reviews.kernel.db import db, utcnow
 from reviews.moderation.models import Case
@@ -22,14 +22,15 @@ from tests.conftest import World, build_world, essay
 
 def test_one_sample_among_the_first_three_claims_at_varying_positions() -> None:
     assignment = Assignment(id="a1", calibration_share=0.2)
+    key = sample_schedule_key("a deployment's secret")
     first_positions = set()
     for reviewer in range(60):
-        flags = [wants_sample(assignment, f"r{reviewer}", k) for k in range(203)]
+        flags = [wants_sample(assignment, f"r{reviewer}", k, key=key) for k in range(203)]
         assert sum(flags[:3]) == 1
         first_positions.add(flags.index(True))
         assert abs(sum(flags[3:]) - 0.2 * 200) <= 1
     assert first_positions == {0, 1, 2}
-    assert not any(wants_sample(Assignment(id="a2", calibration_share=0.0), "r", k) for k in range(10))
+    assert not any(wants_sample(Assignment(id="a2", calibration_share=0.0), "r", k, key=key) for k in range(10))
 
 
 def test_sample_served_within_first_three_claims(app: Flask, client: FlaskClient) -> None:
