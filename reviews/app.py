@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +12,12 @@ from flask import Flask
 
 from reviews import settings
 from reviews.accounts.callers import load_caller
-from reviews.kernel import auth, error_handlers
+from reviews.kernel import auth, error_handlers, logs, metrics
 from reviews.kernel.api import api
+from reviews.kernel.background import QUEUE_DEPTH
 from reviews.kernel.db import db
 from reviews.kernel.ratelimit import limiter
+from reviews.moderation.services import unresolved_cases
 from reviews.ops.health import bp as health
 from reviews.web import bp as web
 from reviews.web import render_error
@@ -37,6 +40,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
 
+    # First: their request hooks run before every other (the id and the clock start) and after every other.
+    logs.init_app(app)
+    metrics.init_app(app, SCRAPE_GAUGES)
     db.init_app(app)
     error_handlers.init_app(app, render_html=render_error)
     auth.init_app(app, load_caller)
@@ -65,3 +71,30 @@ def register_features(app: Flask) -> None:
     for pages in feature_modules("pages"):
         app.register_blueprint(pages.bp)
     feature_modules("tasks")  # importing a tasks module registers its tasks
+
+
+def _unresolved_cases() -> dict[tuple[str, ...], float]:
+    return {(kind, status): float(count) for kind, status, count, _ in unresolved_cases(db.session)}
+
+
+def _oldest_unresolved_case_age() -> dict[tuple[str, ...], float]:
+    now = datetime.now(UTC)
+    oldest: dict[str, datetime] = {}
+    for kind, _, _, opened in unresolved_cases(db.session):
+        oldest[kind] = min(opened, oldest.get(kind, opened))
+    return {(kind,): max(0.0, (now - opened).total_seconds()) for kind, opened in oldest.items()}
+
+
+# Read when /metrics is scraped (each a query or a broker round trip; cheap).
+SCRAPE_GAUGES = [
+    QUEUE_DEPTH,
+    metrics.ScrapeGauge(
+        "fairpeer_cases_unresolved", "Escalation cases not yet resolved, by kind and status.", ("kind", "status"), _unresolved_cases
+    ),
+    metrics.ScrapeGauge(
+        "fairpeer_case_oldest_unresolved_age_seconds",
+        "Age of the oldest case not yet resolved, by kind (how long the escalation queue keeps people waiting).",
+        ("kind",),
+        _oldest_unresolved_case_age,
+    ),
+]

@@ -24,7 +24,7 @@ from reviews.kernel.api import spec_dict
 from reviews.kernel.db import db
 from reviews.kernel.errors import DomainError
 from reviews.kernel.migrate import upgrade
-from workers.celery_app import celery_init_app, start_embedded
+from workers.celery_app import celery_init_app, serve_worker_metrics, start_embedded
 
 
 def build_app(**config: Any) -> Flask:
@@ -52,6 +52,7 @@ def init() -> None:
 def serve(host: str, port: int) -> None:
     """Run the web service; with no broker configured it also runs background and periodic work in-process."""
     app = build_app()
+    logs.configure()  # JSON lines, each request's with its request id (and the tasks it enqueued, with the same)
     if app.config["BACKGROUND_MODE"] == "embedded":
         start_embedded(app)
         click.echo("background work: in this process (no broker configured)")
@@ -71,6 +72,12 @@ def worker(concurrency: int, loglevel: str) -> None:
             "No broker configured: set REDIS_URL or BROKER_URL (without one, `fairpeer serve` runs the work itself)."
         )
     logs.configure(loglevel)
+    try:
+        bind = serve_worker_metrics(app)  # before the pool forks: its processes then add up
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    if bind:
+        click.echo(f"metrics: http://{bind}/metrics (Authorization: Bearer <METRICS_TOKEN>)", err=True)
     celery = app.extensions["celery"]
     celery.worker_main(
         ["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", "-Q", "fairpeer", "--without-mingle", "--without-gossip"]

@@ -6,6 +6,10 @@ Options given on the command line (``-w``, ``-b``, ``--threads``) override these
 from __future__ import annotations
 
 import os
+import shutil
+from typing import Any
+
+from reviews.kernel import metrics
 
 bind = os.environ.get("FAIRPEER_BIND", "0.0.0.0:8000")
 # Threads, not more processes, for the time a request waits on PostgreSQL and Redis.
@@ -18,3 +22,28 @@ threads = int(os.environ.get("FAIRPEER_WEB_THREADS", "8"))
 keepalive = 0
 timeout = 30
 graceful_timeout = 30
+
+# The metrics folder on_starting made (removed on exit); None when the operator gave PROMETHEUS_MULTIPROC_DIR.
+_created_metrics_dir: str | None = None
+
+
+def on_starting(server: Any) -> None:
+    """Metrics add up over the web processes: each writes its values under PROMETHEUS_MULTIPROC_DIR, and /metrics,
+    answered by any one of them, sums the folder. A fresh folder per server start (the operator's, emptied of old
+    values, or a new temporary one), chosen here in the master, before any worker imports the app."""
+    global _created_metrics_dir
+    given = os.environ.get(metrics.MULTIPROC_ENV)
+    folder = metrics.use_multiprocess_dir(prefix="fairpeer-web-metrics-")
+    _created_metrics_dir = None if given else str(folder)
+    server.log.info("metrics of the web processes add up in %s", folder)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A web process ended: its live gauges go (its counters stay in the sums)."""
+    metrics.mark_process_dead(worker.pid)
+
+
+def on_exit(server: Any) -> None:
+    """The server stops: a metrics folder it made for itself goes too."""
+    if _created_metrics_dir:
+        shutil.rmtree(_created_metrics_dir, ignore_errors=True)

@@ -37,6 +37,10 @@ def from_environment(instance: Path) -> dict[str, Any]:
         "REDIS_URL": os.environ.get("REDIS_URL") or broker,
         "BACKGROUND_MODE": "celery" if broker else "embedded",
         "SECRET_KEY": _secret_key(instance),
+        # /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it answers 404.
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
+        # `fairpeer worker` serves its pool's metrics (task runs, calibration time) at http://HOST:PORT/metrics, same token.
+        "WORKER_METRICS_BIND": os.environ.get("FAIRPEER_WORKER_METRICS_BIND") or None,
     }
 
 

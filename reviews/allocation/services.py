@@ -21,6 +21,7 @@ from reviews.courses.rubric import validate_scores
 from reviews.courses.services import get_assignment_for
 from reviews.kernel.db import Base, UTCDateTime, new_id, utcnow
 from reviews.kernel.errors import DomainError, forbidden, invalid, not_found
+from reviews.kernel.metrics import claim_made, review_stored
 from reviews.moderation import services as moderation
 from reviews.scoring.recalibration import request_recalibration
 from reviews.submissions.models import ACTIVE, LEARNER_WORK, STAFF_SAMPLE, StoredFile, Submission
@@ -321,6 +322,7 @@ def claim_next_review(
     else:
         session.execute(_INSERT_CLAIM, params)
         session.execute(_INSERT_EXPOSURE, params)
+    claim_made(session)
     claim = ReviewClaim(
         id=params["claim"],
         created_at=now,
@@ -461,6 +463,7 @@ def submit_review(
     ):
         for key, value in values.items():
             set_committed_value(target, key, value)
+    review_stored(session)
     request_recalibration(session, assignment.id, debounce_seconds)
     return Review(
         id=params["review"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 
 from reviews.allocation.services import expire_claims, open_needs_reviews_cases
+from reviews.kernel import metrics
 from reviews.kernel.background import task
 from reviews.kernel.db import db, utcnow
 
@@ -17,4 +18,5 @@ def tend_queue() -> dict[str, int]:
     db.session.commit()
     stuck = open_needs_reviews_cases(db.session, utcnow(), current_app.config["NEEDS_REVIEWS_AFTER_HOURS"])
     db.session.commit()
+    metrics.review_sla_breached(stuck)  # each is a submission short of reviews past the NEEDS_REVIEWS_AFTER_HOURS target
     return {"expired": expired, "needs_reviews": stuck}

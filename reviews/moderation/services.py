@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -13,7 +14,7 @@ from reviews.accounts.models import User
 from reviews.allocation.models import Review, ReviewClaim
 from reviews.courses.access import LEARNER, MENTOR, STAFF, role_in
 from reviews.courses.models import Assignment
-from reviews.kernel import audit
+from reviews.kernel import audit, metrics
 from reviews.kernel.db import utcnow
 from reviews.kernel.errors import DomainError, forbidden, invalid, not_found
 from reviews.moderation.models import CLAIMED, OPEN, RESOLVED, STAFF_REVIEW, Case
@@ -75,6 +76,7 @@ def open_case(
     if dedupe_key is None:
         session.add(case)
         session.flush()
+        metrics.case_opened(session, kind)
         return case
     # Two workers may find the same thing at once: the unique key lets exactly one case exist.
     try:
@@ -83,7 +85,18 @@ def open_case(
             session.flush()
     except IntegrityError:
         return session.scalars(select(Case).where(Case.dedupe_key == dedupe_key)).one()
+    metrics.case_opened(session, kind)
     return case
+
+
+def unresolved_cases(session: Session) -> list[tuple[str, str, int, datetime]]:
+    """(kind, status, how many, the oldest one's opening time) of the cases not yet resolved, for the metrics."""
+    rows = session.execute(
+        select(Case.kind, Case.status, func.count(Case.id), func.min(Case.created_at))
+        .where(Case.status != RESOLVED)
+        .group_by(Case.kind, Case.status)
+    ).all()
+    return [(kind, status, int(count), oldest) for kind, status, count, oldest in rows]
 
 
 def report_claimed_item(session: Session, claim: ReviewClaim, reporter: User, kind: str, message: str) -> Case:

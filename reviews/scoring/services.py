@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from calibration.model import fit_model_full
 from calibration.selection import fit_auto
 from reviews.allocation.models import Review
 from reviews.courses.models import Assignment
-from reviews.kernel import audit
+from reviews.kernel import audit, metrics
 from reviews.kernel.db import utcnow
 from reviews.moderation import services as moderation
 from reviews.scoring.models import ReviewerStat, Score
@@ -60,6 +61,7 @@ def recalibrate(
     inputs_current = assignment.calibrated_inputs_at is not None and (seen_inputs is None or assignment.calibrated_inputs_at >= seen_inputs)
     if inputs_current and review_count == assignment.calibrated_review_count:
         return None  # nothing new since the last run
+    started = time.perf_counter()  # the run's time, not the wait for the lock (kernel/metrics.py)
     submissions = list(
         session.scalars(
             select(Submission)
@@ -164,6 +166,7 @@ def recalibrate(
         method=public_method(chosen),
         selection=selection,
     )
+    metrics.calibration_ran(session, time.perf_counter() - started)
     return version
 
 

@@ -25,6 +25,7 @@ from reviews.kernel import audit
 from reviews.kernel.background import enqueue
 from reviews.kernel.db import utcnow
 from reviews.kernel.errors import DomainError, not_found
+from reviews.kernel.metrics import submission_rejected
 from reviews.scoring.recalibration import request_recalibration
 from reviews.settings import FILE_LIMITS
 from reviews.submissions.models import ACTIVE, LEARNER_WORK, STAFF_SAMPLE, SUPERSEDED, RejectedAttempt, StaffGrade, StoredFile, Submission
@@ -57,6 +58,7 @@ def log_rejection(session: Session, assignment: Assignment, author_id: str, reas
     """Keep a refused attempt for the learner's history; repeated junk opens a case (integrity)."""
     session.add(RejectedAttempt(assignment_id=assignment.id, author_id=author_id, reasons=[r.code for r in reasons]))
     session.flush()
+    submission_rejected(session, [r.code for r in reasons])
     note_rejection(session, assignment, author_id)
 
 
