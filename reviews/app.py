@@ -12,7 +12,7 @@ from flask import Flask
 
 from reviews import settings
 from reviews.accounts.callers import load_caller
-from reviews.kernel import auth, error_handlers, logs, metrics
+from reviews.kernel import auth, error_handlers, inputs, logs, metrics
 from reviews.kernel.api import api
 from reviews.kernel.background import QUEUE_DEPTH
 from reviews.kernel.db import db
@@ -45,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     metrics.init_app(app, SCRAPE_GAUGES)
     db.init_app(app)
     error_handlers.init_app(app, render_html=render_error)
+    inputs.init_app(app)  # before any blueprint: its id converter must be the default
     auth.init_app(app, load_caller)
     limiter.init_app(app)
     api.init_app(app)

@@ -17,13 +17,14 @@ from reviews.kernel.db import db
 from reviews.kernel.errors import forbidden, not_found
 from reviews.kernel.idempotency import idempotent
 from reviews.kernel.ratelimit import limiter, sign_in_limit
+from reviews.kernel.schemas import Email, String
 
 blp = Blueprint("accounts", __name__, url_prefix="/api", description="Users, tokens and sign-in links")
 
 
 class UserCreate(ma.Schema):
-    email = ma.fields.Email(required=True)
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    email = Email(required=True)
+    name = String(required=True, validate=ma.validate.Length(min=1, max=200))
 
 
 @blp.route("/users", methods=["POST"])

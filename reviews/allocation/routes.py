@@ -12,7 +12,7 @@ from reviews.kernel.api import Blueprint
 from reviews.kernel.db import db
 from reviews.kernel.idempotency import idempotent
 from reviews.kernel.ratelimit import claim_limit, limiter
-from reviews.kernel.schemas import ScoresField
+from reviews.kernel.schemas import ScoresField, String
 from reviews.moderation import services as moderation
 from reviews.moderation.schemas import REPORT_KINDS, CaseOpenedSchema
 from reviews.submissions.files import file_json
@@ -23,13 +23,13 @@ blp = Blueprint("allocation", __name__, url_prefix="/api", description="Review c
 
 class ReviewCreate(ma.Schema):
     scores = ScoresField(required=True)
-    comments = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(validate=ma.validate.Length(max=20_000)), load_default=dict)
-    overall_comment = ma.fields.String(load_default="", validate=ma.validate.Length(max=50_000))
+    comments = ma.fields.Dict(keys=String(), values=String(validate=ma.validate.Length(max=20_000)), load_default=dict)
+    overall_comment = String(load_default="", validate=ma.validate.Length(max=50_000))
 
 
 class ClaimReport(ma.Schema):
-    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(REPORT_KINDS))
-    message = ma.fields.String(load_default="", validate=ma.validate.Length(max=20_000))
+    kind = String(required=True, validate=ma.validate.OneOf(REPORT_KINDS))
+    message = String(load_default="", validate=ma.validate.Length(max=20_000))
 
 
 def claim_json(outcome: services.ClaimOutcome) -> dict[str, Any]:

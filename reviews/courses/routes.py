@@ -15,29 +15,27 @@ from reviews.kernel.audit import AuditEvent
 from reviews.kernel.db import db
 from reviews.kernel.errors import not_found
 from reviews.kernel.idempotency import idempotent
-from reviews.kernel.schemas import AwareDateTime
+from reviews.kernel.schemas import AwareDateTime, String
 
 blp = Blueprint("courses", __name__, url_prefix="/api", description="Courses, members and assignments")
 
 
 class CourseCreate(ma.Schema):
-    title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=300))
-    slug = ma.fields.String(
-        validate=ma.validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,99}$", error="Use 1-100 lowercase letters, digits and dashes.")
-    )
+    title = String(required=True, validate=ma.validate.Length(min=1, max=300))
+    slug = String(validate=ma.validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,99}$", error="Use 1-100 lowercase letters, digits and dashes."))
 
 
 class MemberCreate(ma.Schema):
-    user_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
-    role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLES))
+    user_id = String(required=True, validate=ma.validate.Length(min=1, max=64))
+    role = String(required=True, validate=ma.validate.OneOf(ROLES))
 
 
 class Criterion(ma.Schema):
-    key = ma.fields.String(
+    key = String(
         required=True, validate=ma.validate.Regexp(r"^[a-z0-9_]{1,40}$", error="Use 1-40 lowercase letters, digits and underscores.")
     )
-    title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
-    description = ma.fields.String(load_default="", validate=ma.validate.Length(max=4000))
+    title = String(required=True, validate=ma.validate.Length(min=1, max=200))
+    description = String(load_default="", validate=ma.validate.Length(max=4000))
     max_points = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=1000))
 
 
@@ -46,10 +44,10 @@ class Rubric(ma.Schema):
 
 
 class AssignmentCreate(ma.Schema):
-    title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=300))
-    prompt = ma.fields.String(load_default="", validate=ma.validate.Length(max=100_000))
-    template = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=100_000))
-    lineage = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=120))
+    title = String(required=True, validate=ma.validate.Length(min=1, max=300))
+    prompt = String(load_default="", validate=ma.validate.Length(max=100_000))
+    template = String(load_default=None, allow_none=True, validate=ma.validate.Length(max=100_000))
+    lineage = String(load_default=None, allow_none=True, validate=ma.validate.Length(max=120))
     rubric = ma.fields.Nested(Rubric, required=True)
     reviews_required = ma.fields.Integer(load_default=3, strict=True, validate=ma.validate.Range(min=1, max=20))
     reviews_to_give = ma.fields.Integer(load_default=4, strict=True, validate=ma.validate.Range(min=0, max=50))

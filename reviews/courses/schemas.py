@@ -4,39 +4,41 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from reviews.kernel.schemas import String
+
 
 class CourseSchema(ma.Schema):
-    id = ma.fields.String(required=True)
-    title = ma.fields.String(required=True)
-    slug = ma.fields.String(required=True)
+    id = String(required=True)
+    title = String(required=True)
+    slug = String(required=True)
 
 
 class MembershipSchema(ma.Schema):
-    course_id = ma.fields.String(required=True)
-    user_id = ma.fields.String(required=True)
-    role = ma.fields.String(required=True, metadata={"description": "learner, mentor or staff."})
+    course_id = String(required=True)
+    user_id = String(required=True)
+    role = String(required=True, metadata={"description": "learner, mentor or staff."})
 
 
 class AssignmentSchema(ma.Schema):
     """An assignment; calibration_share, lineage and released_at are shown to staff only."""
 
-    id = ma.fields.String(required=True)
-    course_id = ma.fields.String(required=True)
-    title = ma.fields.String(required=True)
-    prompt = ma.fields.String(required=True)
-    template = ma.fields.String(required=True, allow_none=True)
+    id = String(required=True)
+    course_id = String(required=True)
+    title = String(required=True)
+    prompt = String(required=True)
+    template = String(required=True, allow_none=True)
     rubric = ma.fields.Dict(required=True, metadata={"description": "{criteria: [{key, title, description, max_points}]}."})
     reviews_required = ma.fields.Integer(required=True)
     reviews_to_give = ma.fields.Integer(required=True)
     max_attempts = ma.fields.Integer(required=True, allow_none=True, metadata={"description": "null: unlimited."})
     attempt_cooldown_hours = ma.fields.Float(required=True)
     min_words = ma.fields.Integer(required=True)
-    due_at = ma.fields.String(required=True, allow_none=True, metadata={"description": "ISO 8601."})
-    review_due_at = ma.fields.String(required=True, allow_none=True, metadata={"description": "ISO 8601."})
-    created_at = ma.fields.String(required=True, metadata={"description": "ISO 8601."})
+    due_at = String(required=True, allow_none=True, metadata={"description": "ISO 8601."})
+    review_due_at = String(required=True, allow_none=True, metadata={"description": "ISO 8601."})
+    created_at = String(required=True, metadata={"description": "ISO 8601."})
     calibration_share = ma.fields.Float(metadata={"description": "Staff only."})
-    lineage = ma.fields.String(allow_none=True, metadata={"description": "Staff only."})
-    released_at = ma.fields.String(allow_none=True, metadata={"description": "Staff only; ISO 8601."})
+    lineage = String(allow_none=True, metadata={"description": "Staff only."})
+    released_at = String(allow_none=True, metadata={"description": "Staff only; ISO 8601."})
 
 
 class AssignmentListSchema(ma.Schema):
@@ -44,10 +46,10 @@ class AssignmentListSchema(ma.Schema):
 
 
 class AuditEventSchema(ma.Schema):
-    at = ma.fields.String(required=True, metadata={"description": "ISO 8601."})
-    actor = ma.fields.String(required=True, allow_none=True, metadata={"description": "The acting user's id; null for the service."})
-    action = ma.fields.String(required=True)
-    subject = ma.fields.String(required=True, metadata={"description": "e.g. submission:<id>."})
+    at = String(required=True, metadata={"description": "ISO 8601."})
+    actor = String(required=True, allow_none=True, metadata={"description": "The acting user's id; null for the service."})
+    action = String(required=True)
+    subject = String(required=True, metadata={"description": "e.g. submission:<id>."})
     data = ma.fields.Dict(required=True)
 
 

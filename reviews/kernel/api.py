@@ -8,12 +8,14 @@ import marshmallow as ma
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
 
+from reviews.kernel.schemas import String
+
 __all__ = ["Blueprint", "ErrorSchema", "api"]
 
 
 class _ErrorDetail(ma.Schema):
-    code = ma.fields.String(required=True)
-    message = ma.fields.String(required=True)
+    code = String(required=True)
+    message = String(required=True)
     details = ma.fields.Dict(required=True, metadata={"description": "{} when there is nothing more to say; {fields: ...} for 422."})
 
 

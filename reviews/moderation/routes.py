@@ -11,6 +11,7 @@ from reviews.courses.models import Course
 from reviews.kernel.api import Blueprint, ErrorSchema
 from reviews.kernel.db import db
 from reviews.kernel.errors import not_found
+from reviews.kernel.schemas import String
 from reviews.moderation import actions, services
 from reviews.moderation.models import CLAIMED, OPEN, RESOLVED, STAFF_REVIEW, Case
 from reviews.moderation.schemas import ACTIONS, CaseListSchema, CaseSchema
@@ -19,14 +20,14 @@ blp = Blueprint("moderation", __name__, url_prefix="/api", description="The esca
 
 
 class CaseQuery(ma.Schema):
-    status = ma.fields.String(load_default=OPEN, validate=ma.validate.OneOf((OPEN, CLAIMED, STAFF_REVIEW, RESOLVED, "all")))
+    status = String(load_default=OPEN, validate=ma.validate.OneOf((OPEN, CLAIMED, STAFF_REVIEW, RESOLVED, "all")))
 
 
 class Resolve(ma.Schema):
-    action = ma.fields.String(required=True, validate=ma.validate.OneOf(ACTIONS))
-    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=20_000))
+    action = String(required=True, validate=ma.validate.OneOf(ACTIONS))
+    note = String(load_default="", validate=ma.validate.Length(max=20_000))
     score = ma.fields.Float(load_default=None, allow_none=True, allow_nan=False)
-    review_id = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=64))
+    review_id = String(load_default=None, allow_none=True, validate=ma.validate.Length(max=64))
 
 
 @blp.route("/courses/<course_id>/escalations", methods=["GET"])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from reviews.kernel.schemas import String
+
 REPORT_KINDS = ("plagiarism", "unfair_review", "junk", "abusive", "other")
 SERVICE_KINDS = ("similarity", "repeated_junk", "needs_reviews", "low_confidence", "unreliable_reviewer")
 ACTIONS = ("dismiss", "override_score", "mark_plagiarism", "discount_review", "request_staff_review")
@@ -24,26 +26,24 @@ PRIORITY = {
 
 
 class CaseSubjectSchema(ma.Schema):
-    type = ma.fields.String(required=True, metadata={"description": "What the case is about: e.g. submission, review, learner."})
-    ids = ma.fields.List(ma.fields.String(), required=True)
+    type = String(required=True, metadata={"description": "What the case is about: e.g. submission, review, learner."})
+    ids = ma.fields.List(String(), required=True)
 
 
 class CaseSchema(ma.Schema):
     """A case; the learner who opened it sees only id, kind, status, created_at and outcome (action, note, at)."""
 
-    id = ma.fields.String(required=True)
-    kind = ma.fields.String(required=True, metadata={"description": "A report kind or a kind of finding by the service."})
+    id = String(required=True)
+    kind = String(required=True, metadata={"description": "A report kind or a kind of finding by the service."})
     priority = ma.fields.Integer(metadata={"description": "Higher is more urgent. Mentors and staff only."})
-    status = ma.fields.String(required=True, metadata={"description": "open, claimed, staff_review or resolved."})
+    status = String(required=True, metadata={"description": "open, claimed, staff_review or resolved."})
     subject = ma.fields.Nested(CaseSubjectSchema, metadata={"description": "Mentors and staff only."})
-    submission_id = ma.fields.String(allow_none=True, metadata={"description": "Mentors and staff only."})
-    assignment_id = ma.fields.String(allow_none=True, metadata={"description": "Mentors and staff only."})
-    created_at = ma.fields.String(required=True, metadata={"description": "ISO 8601."})
-    claimed_by = ma.fields.String(allow_none=True, metadata={"description": "The claiming mentor's id. Mentors and staff only."})
-    opened_by = ma.fields.String(
-        allow_none=True, metadata={"description": "The reporting user's id; null for the service. Mentors and staff only."}
-    )
-    message = ma.fields.String(metadata={"description": "Mentors and staff only."})
+    submission_id = String(allow_none=True, metadata={"description": "Mentors and staff only."})
+    assignment_id = String(allow_none=True, metadata={"description": "Mentors and staff only."})
+    created_at = String(required=True, metadata={"description": "ISO 8601."})
+    claimed_by = String(allow_none=True, metadata={"description": "The claiming mentor's id. Mentors and staff only."})
+    opened_by = String(allow_none=True, metadata={"description": "The reporting user's id; null for the service. Mentors and staff only."})
+    message = String(metadata={"description": "Mentors and staff only."})
     evidence = ma.fields.Dict(metadata={"description": "Mentors and staff only."})
     outcome = ma.fields.Dict(required=True, allow_none=True, metadata={"description": "null until resolved: {action, note, at, ...}."})
 
@@ -53,4 +53,4 @@ class CaseListSchema(ma.Schema):
 
 
 class CaseOpenedSchema(ma.Schema):
-    case_id = ma.fields.String(required=True)
+    case_id = String(required=True)

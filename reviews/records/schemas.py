@@ -5,19 +5,20 @@ from __future__ import annotations
 import marshmallow as ma
 
 from reviews.courses.schemas import CourseSchema
+from reviews.kernel.schemas import String
 from reviews.scoring.schemas import ScoreSchema
 
 
 class RecordLearnerSchema(ma.Schema):
-    id = ma.fields.String(required=True)
-    name = ma.fields.String(required=True)
+    id = String(required=True)
+    name = String(required=True)
 
 
 class RecordProjectSchema(ma.Schema):
-    assignment_id = ma.fields.String(required=True)
-    title = ma.fields.String(required=True)
-    submission_id = ma.fields.String(required=True, allow_none=True, metadata={"description": "The latest attempt; null if none."})
-    status = ma.fields.String(required=True, allow_none=True)
+    assignment_id = String(required=True)
+    title = String(required=True)
+    submission_id = String(required=True, allow_none=True, metadata={"description": "The latest attempt; null if none."})
+    status = String(required=True, allow_none=True)
     score = ma.fields.Nested(ScoreSchema, required=True, allow_none=True)
     attempts = ma.fields.Integer(required=True)
     max_attempts = ma.fields.Integer(required=True, allow_none=True, metadata={"description": "null: unlimited."})

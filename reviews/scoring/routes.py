@@ -16,7 +16,7 @@ from reviews.courses.services import get_assignment
 from reviews.kernel.api import Blueprint
 from reviews.kernel.db import db
 from reviews.kernel.idempotency import idempotent
-from reviews.kernel.schemas import ScoresField
+from reviews.kernel.schemas import ScoresField, String
 from reviews.moderation import actions
 from reviews.scoring import services
 from reviews.scoring.recalibration import request_recalibration
@@ -29,7 +29,7 @@ blp = Blueprint("scoring", __name__, url_prefix="/api", description="Scores: sta
 
 class StaffGradeCreate(ma.Schema):
     scores = ScoresField(required=True)
-    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=20_000))
+    note = String(load_default="", validate=ma.validate.Length(max=20_000))
 
 
 @blp.route("/submissions/<submission_id>/staff-grade", methods=["POST"])

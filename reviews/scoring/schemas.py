@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from reviews.kernel.schemas import String
+
 
 class ScoreSchema(ma.Schema):
     """The Score object; before release its author sees only ``{"released": false}``."""
@@ -14,17 +16,17 @@ class ScoreSchema(ma.Schema):
         ma.fields.Float(allow_none=True), metadata={"description": "[low, high] of the total; null where not computed."}
     )
     reviews = ma.fields.Integer(metadata={"description": "How many reviews went into the score."})
-    method = ma.fields.String(metadata={"description": "How the score was made: e.g. median, calibrated, staff, override, cancelled."})
+    method = String(metadata={"description": "How the score was made: e.g. median, calibrated, staff, override, cancelled."})
     criteria = ma.fields.Dict(metadata={"description": "{criterion_key: {value, interval}}."})
     released = ma.fields.Boolean(required=True, metadata={"description": "Whether the score is released to its author."})
 
 
 class StaffGradeSchema(ma.Schema):
-    id = ma.fields.String(required=True, metadata={"description": "The staff grade's id."})
-    submission_id = ma.fields.String(required=True)
+    id = String(required=True, metadata={"description": "The staff grade's id."})
+    submission_id = String(required=True)
     score = ma.fields.Nested(ScoreSchema, allow_none=True, required=True)
 
 
 class ReleaseSchema(ma.Schema):
-    id = ma.fields.String(required=True, metadata={"description": "The assignment's id."})
-    released_at = ma.fields.String(allow_none=True, required=True, metadata={"description": "ISO 8601 time of the release."})
+    id = String(required=True, metadata={"description": "The assignment's id."})
+    released_at = String(allow_none=True, required=True, metadata={"description": "ISO 8601 time of the release."})

@@ -17,7 +17,9 @@ from reviews.kernel.api import Blueprint
 from reviews.kernel.db import db
 from reviews.kernel.errors import DomainError, invalid
 from reviews.kernel.idempotency import idempotent
+from reviews.kernel.inputs import json_problem, refuse_hostile
 from reviews.kernel.ratelimit import limiter, submit_limit
+from reviews.kernel.schemas import String
 from reviews.moderation import services as moderation
 from reviews.moderation.schemas import REPORT_KINDS, CaseOpenedSchema
 from reviews.records.progress import progress_json
@@ -40,9 +42,9 @@ blp = Blueprint("submissions", __name__, url_prefix="/api", description="Submiss
 
 
 class SubmissionReport(ma.Schema):
-    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(REPORT_KINDS))
-    message = ma.fields.String(load_default="", validate=ma.validate.Length(max=20_000))
-    review_id = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=64))
+    kind = String(required=True, validate=ma.validate.OneOf(REPORT_KINDS))
+    message = String(load_default="", validate=ma.validate.Length(max=20_000))
+    review_id = String(load_default=None, allow_none=True, validate=ma.validate.Length(max=64))
 
 
 def _read_body(require_scores: bool) -> tuple[str, Any, list[services.Upload]]:
@@ -53,6 +55,9 @@ def _read_body(require_scores: bool) -> tuple[str, Any, list[services.Upload]]:
         raw_scores = request.form.get("scores")
         scores: Any = None
         if raw_scores is not None:
+            problem = json_problem(raw_scores)  # bounded before parsing, as a JSON body is
+            if problem is not None:
+                raise invalid({"scores": [problem]}, problem)
             try:
                 scores = json.loads(raw_scores)
             except ValueError:
@@ -74,6 +79,7 @@ def _read_body(require_scores: bool) -> tuple[str, Any, list[services.Upload]]:
             raise invalid({k: ["Unknown field."] for k in sorted(unknown)})
     if not isinstance(text, str):
         raise invalid({"text": ["Must be a string."]})
+    refuse_hostile([("text", text)])  # read without a schema: the String field's rule, by hand
     if len(text) > current_app.config["MAX_TEXT_CHARS"]:
         raise invalid(
             {"text": [f"Longer than {current_app.config['MAX_TEXT_CHARS']} characters."]},

@@ -6,54 +6,55 @@ from typing import Any
 
 import marshmallow as ma
 
+from reviews.kernel.schemas import String
 from reviews.scoring.schemas import ScoreSchema
 
 
 class SubmissionCreatedSchema(ma.Schema):
-    id = ma.fields.String(required=True)
+    id = String(required=True)
     attempt = ma.fields.Integer(required=True)
-    status = ma.fields.String(required=True)
+    status = String(required=True)
 
 
 class CalibrationSampleCreatedSchema(ma.Schema):
-    id = ma.fields.String(required=True)
+    id = String(required=True)
 
 
 class FileSchema(ma.Schema):
-    id = ma.fields.String(required=True)
-    filename = ma.fields.String(required=True)
-    content_type = ma.fields.String(required=True, metadata={"description": "As uploaded; downloads are always application/octet-stream."})
+    id = String(required=True)
+    filename = String(required=True)
+    content_type = String(required=True, metadata={"description": "As uploaded; downloads are always application/octet-stream."})
     size = ma.fields.Integer(required=True, metadata={"description": "Bytes."})
-    url = ma.fields.String(required=True, metadata={"description": "Where to download it: /api/files/<id>."})
+    url = String(required=True, metadata={"description": "Where to download it: /api/files/<id>."})
 
 
 class SubmissionSchema(ma.Schema):
     """A submission; author_id and kind are shown to mentors and staff only."""
 
-    id = ma.fields.String(required=True)
-    assignment_id = ma.fields.String(required=True)
+    id = String(required=True)
+    assignment_id = String(required=True)
     attempt = ma.fields.Integer(required=True)
-    status = ma.fields.String(required=True)
-    text = ma.fields.String(required=True)
+    status = String(required=True)
+    text = String(required=True)
     files = ma.fields.List(ma.fields.Nested(FileSchema), required=True)
     score = ma.fields.Nested(ScoreSchema, required=True, allow_none=True, metadata={"description": "null until computed."})
-    created_at = ma.fields.String(required=True, metadata={"description": "ISO 8601."})
-    cancelled_reason = ma.fields.String(metadata={"description": "Present only when the submission was cancelled."})
-    author_id = ma.fields.String(metadata={"description": "Mentors and staff only."})
-    kind = ma.fields.String(metadata={"description": "Mentors and staff only."})
+    created_at = String(required=True, metadata={"description": "ISO 8601."})
+    cancelled_reason = String(metadata={"description": "Present only when the submission was cancelled."})
+    author_id = String(metadata={"description": "Mentors and staff only."})
+    kind = String(metadata={"description": "Mentors and staff only."})
 
 
 class ReceivedReviewSchema(ma.Schema):
     """A review received; anonymous to the author (reviewer_id, weight, discounted, created_at for mentors and staff only)."""
 
-    id = ma.fields.String(required=True)
+    id = String(required=True)
     scores = ma.fields.Dict(required=True, metadata={"description": "{criterion_key: points}."})
     comments = ma.fields.Dict(required=True, metadata={"description": "{criterion_key: comment}."})
-    overall_comment = ma.fields.String(required=True)
-    reviewer_id = ma.fields.String(metadata={"description": "Mentors and staff only."})
+    overall_comment = String(required=True)
+    reviewer_id = String(metadata={"description": "Mentors and staff only."})
     weight = ma.fields.Float(allow_none=True, metadata={"description": "Mentors and staff only."})
     discounted = ma.fields.Boolean(metadata={"description": "Mentors and staff only."})
-    created_at = ma.fields.String(metadata={"description": "Mentors and staff only; ISO 8601."})
+    created_at = String(metadata={"description": "Mentors and staff only; ISO 8601."})
 
 
 class ReceivedReviewsSchema(ma.Schema):
@@ -64,10 +65,10 @@ class ReceivedReviewsSchema(ma.Schema):
 
 
 class ProgressSubmissionSchema(ma.Schema):
-    id = ma.fields.String(required=True)
+    id = String(required=True)
     attempt = ma.fields.Integer(required=True)
-    status = ma.fields.String(required=True)
-    created_at = ma.fields.String(required=True, metadata={"description": "ISO 8601."})
+    status = String(required=True)
+    created_at = String(required=True, metadata={"description": "ISO 8601."})
 
 
 class ProgressSchema(ma.Schema):
