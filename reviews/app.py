@@ -20,7 +20,7 @@ from reviews.kernel.ratelimit import limiter
 from reviews.moderation.services import unresolved_cases
 from reviews.ops.health import bp as health
 from reviews.web import bp as web
-from reviews.web import render_error
+from reviews.web import render_error, security
 
 # Each feature folder may hold routes.py (its API blueprint ``blp``), pages.py (its pages blueprint ``bp``) and
 # tasks.py (its background tasks, registered when imported).
@@ -47,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     error_handlers.init_app(app, render_html=render_error)
     inputs.init_app(app)  # before any blueprint: its id converter must be the default
     auth.init_app(app, load_caller)
+    security.init_app(app)  # security headers, the session cookie's flags, no secret in the server's log
     limiter.init_app(app)
     api.init_app(app)
     app.register_blueprint(web)

@@ -9,7 +9,10 @@ import os
 import shutil
 from typing import Any
 
+from gunicorn.glogging import Logger  # type: ignore[import-untyped]  # gunicorn ships no types
+
 from reviews.kernel import metrics
+from reviews.kernel.redaction import REDACTED, redact
 
 bind = os.environ.get("FAIRPEER_BIND", "0.0.0.0:8000")
 # Threads, not more processes, for the time a request waits on PostgreSQL and Redis.
@@ -22,6 +25,23 @@ threads = int(os.environ.get("FAIRPEER_WEB_THREADS", "8"))
 keepalive = 0
 timeout = 30
 graceful_timeout = 30
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger with the access log's fields redacted: a sign-in link's path is a credential (its secret
+    shows as [redacted]), and no Authorization or Cookie header is ever written, whatever access_log_format says."""
+
+    def atoms(self, resp: object, req: object, environ: dict[str, object], request_time: object) -> dict[str, object]:
+        atoms: dict[str, object] = super().atoms(resp, req, environ, request_time)
+        for key, value in atoms.items():
+            if key in ("{authorization}i", "{cookie}i", "{set-cookie}o", "{http_authorization}e", "{http_cookie}e"):
+                atoms[key] = REDACTED
+            elif isinstance(value, str):
+                atoms[key] = redact(value)
+        return atoms
+
+
+logger_class = RedactingLogger
 
 # The metrics folder on_starting made (removed on exit); None when the operator gave PROMETHEUS_MULTIPROC_DIR.
 _created_metrics_dir: str | None = None

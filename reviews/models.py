@@ -1,6 +1,6 @@
 """Every model, imported once so that the metadata is complete (for Alembic and create_all)."""
 
-from reviews.accounts.models import ApiToken, SignInLink, User
+from reviews.accounts.models import ApiToken, SignInLink, User, WebSession
 from reviews.allocation.models import Exposure, Review, ReviewClaim
 from reviews.courses.models import Assignment, Course, Membership
 from reviews.integrity.models import IndexedDocument, IndexedFingerprint
@@ -34,5 +34,6 @@ __all__ = [
     "StoredFile",
     "Submission",
     "User",
+    "WebSession",
     "metadata",
 ]

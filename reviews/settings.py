@@ -28,6 +28,15 @@ def _env_number(name: str, default: float) -> float:
     return float(raw) if raw else default
 
 
+def _secure_cookies() -> bool:
+    """SESSION_COOKIE_SECURE from the environment ("1"/"0"); unset: on when DATABASE_URL is (a deployment), off for the
+    embedded default on a laptop. The cookie is Secure on any request that came over HTTPS either way."""
+    raw = os.environ.get("SESSION_COOKIE_SECURE", "").strip().lower()
+    if raw:
+        return raw in ("1", "true", "yes", "on")
+    return bool(os.environ.get("DATABASE_URL"))
+
+
 def from_environment(instance: Path) -> dict[str, Any]:
     broker = os.environ.get("BROKER_URL") or os.environ.get("REDIS_URL") or None
     database = os.environ.get("DATABASE_URL") or f"sqlite:///{(instance / 'fairpeer.db').resolve()}"
@@ -37,6 +46,7 @@ def from_environment(instance: Path) -> dict[str, Any]:
         "REDIS_URL": os.environ.get("REDIS_URL") or broker,
         "BACKGROUND_MODE": "celery" if broker else "embedded",
         "SECRET_KEY": _secret_key(instance),
+        "SESSION_COOKIE_SECURE": _secure_cookies(),
         # /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it answers 404.
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
         # `fairpeer worker` serves its pool's metrics (task runs, calibration time) at http://HOST:PORT/metrics, same token.
@@ -86,6 +96,9 @@ DEFAULTS: dict[str, Any] = {
     # Redis transport: a task whose worker died unacknowledged is delivered again after this long.
     "VISIBILITY_TIMEOUT_SECONDS": int(_env_number("FAIRPEER_VISIBILITY_TIMEOUT_SECONDS", 600)),
     "HEALTH_TIMEOUT_SECONDS": 5,
+    # A page session (web_sessions) ends this long after sign-in, or after this long unused, or at sign-out.
+    "WEB_SESSION_HOURS": _env_number("FAIRPEER_WEB_SESSION_HOURS", 7 * 24),
+    "WEB_SESSION_IDLE_HOURS": _env_number("FAIRPEER_WEB_SESSION_IDLE_HOURS", 24),
 }
 
 

@@ -34,3 +34,21 @@ class SignInLink(IdMixin, Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    # Minted by a course's staff: the session it starts is limited to that course. None (an admin's or the
+    # command line's link): every course of the user's.
+    course_id: Mapped[str | None] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+
+
+class WebSession(IdMixin, Base):
+    """A browser signed in to the pages. The cookie carries a random secret; only its SHA-256 is kept here, so
+    signing out (or a new API token) ends the session wherever the cookie was copied to."""
+
+    __tablename__ = "web_sessions"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The one course a session begun from a staff member's link may see (None: every course of the user's).
+    course_id: Mapped[str | None] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

@@ -10,16 +10,34 @@ from reviews.accounts import services
 from reviews.accounts.callers import current_user, require_admin
 from reviews.accounts.models import User
 from reviews.accounts.schemas import SignInLinkSchema, UserCreatedSchema
-from reviews.courses.access import STAFF
+from reviews.courses.access import LEARNER, MENTOR, STAFF, membership_role
 from reviews.courses.models import Membership
 from reviews.kernel.api import Blueprint
 from reviews.kernel.db import db
-from reviews.kernel.errors import forbidden, not_found
+from reviews.kernel.errors import forbidden, invalid, not_found
 from reviews.kernel.idempotency import idempotent
 from reviews.kernel.ratelimit import limiter, sign_in_limit
 from reviews.kernel.schemas import Email, String
 
 blp = Blueprint("accounts", __name__, url_prefix="/api", description="Users, tokens and sign-in links")
+
+
+class SignInLinkQuery(ma.Schema):
+    course_id = String(
+        load_default=None,
+        metadata={
+            "description": "The course the link's session is limited to; staff may leave it out when the user is a "
+            "learner in only one of their courses."
+        },
+    )
+
+
+class ScopedSignInLinkSchema(SignInLinkSchema):
+    course_id = String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The one course the session begun from this link may see; null: every course of the user's."},
+    )
 
 
 class UserCreate(ma.Schema):
@@ -40,30 +58,57 @@ def create_user(body: dict[str, Any]) -> Any:
 
 @blp.route("/users/<user_id>/sign-in-links", methods=["POST"])
 @limiter.limit(sign_in_limit)
-@blp.response(201, SignInLinkSchema)
-def create_sign_in_link(user_id: str) -> Any:
-    """A single-use, expiring sign-in link for the browser pages (admin, or staff of a course the user is in)."""
+@blp.arguments(SignInLinkQuery, location="query", as_kwargs=True)
+@blp.response(201, ScopedSignInLinkSchema)
+def create_sign_in_link(user_id: str, course_id: str | None = None) -> Any:
+    """A single-use, expiring sign-in link for the browser pages.
+
+    An admin's link opens every course of the user's (or only ``course_id``, when given). Staff get links only for
+    learners of a course they are staff of, and the session such a link begins sees only that course. Links for
+    administrators, mentors and staff are for administrators to make.
+    """
     caller = current_user()
     user = db.session.get(User, user_id)
     if user is None:
         raise not_found("That user")
-    if not caller.is_admin:
-        caller_courses = select(Membership.course_id).where(Membership.user_id == caller.id)
-        shared_roles = set(
-            db.session.scalars(
-                select(Membership.role).where(
-                    Membership.user_id == caller.id,
-                    Membership.course_id.in_(
-                        select(Membership.course_id).where(Membership.user_id == user.id, Membership.course_id.in_(caller_courses))
-                    ),
-                )
-            )
-        )
-        if not shared_roles and caller.id != user.id:
-            # Whether a user exists is itself private outside the courses the caller shares with them.
-            raise not_found("That user")
-        if STAFF not in shared_roles or user.is_admin:
-            raise forbidden("Only an administrator, or staff of a course this user is in, may create their sign-in links.")
-    secret, link = services.create_sign_in_link(db.session, user, current_app.config["SIGN_IN_LINK_MINUTES"], caller.id)
+    if caller.is_admin:
+        if course_id is not None and membership_role(course_id, user.id) is None:
+            raise not_found("That course")
+        scope = course_id
+    else:
+        scope = _staff_link_course(caller, user, course_id)
+    secret, link = services.create_sign_in_link(db.session, user, current_app.config["SIGN_IN_LINK_MINUTES"], caller.id, scope)
     db.session.commit()
-    return {"url": url_for("accounts_pages.sign_in", secret=secret, _external=True), "expires_at": link.expires_at.isoformat()}
+    return {
+        "url": url_for("accounts_pages.sign_in", secret=secret, _external=True),
+        "expires_at": link.expires_at.isoformat(),
+        "course_id": scope,
+    }
+
+
+def _staff_link_course(caller: User, user: User, course_id: str | None) -> str:
+    """The course a staff member's link for ``user`` is limited to, or the refusal."""
+    caller_roles, user_roles = _roles(caller.id), _roles(user.id)
+    shared = caller_roles.keys() & user_roles.keys()
+    if not shared and caller.id != user.id:
+        # Whether a user exists is itself private outside the courses the caller shares with them.
+        raise not_found("That user")
+    if user.is_admin or MENTOR in user_roles.values() or STAFF in user_roles.values():
+        raise forbidden(
+            "Only an administrator may create sign-in links for administrators, mentors and staff: ask one, "
+            "or run `fairpeer users link` on the server."
+        )
+    courses = sorted(c for c in shared if caller_roles[c] == STAFF and user_roles[c] == LEARNER)
+    if not courses or (course_id is not None and course_id not in courses):
+        raise forbidden("Only an administrator, or staff of a course this user is a learner in, may create their sign-in links.")
+    if course_id is None and len(courses) > 1:
+        raise invalid(
+            {"course_id": ["This user is a learner in more than one of your courses: name the course the link is for."]},
+            "Name the course the sign-in link is for (course_id).",
+        )
+    return course_id or courses[0]
+
+
+def _roles(user_id: str) -> dict[str, str]:
+    """The user's role in each of their courses."""
+    return dict(db.session.execute(select(Membership.course_id, Membership.role).where(Membership.user_id == user_id)).tuples().all())

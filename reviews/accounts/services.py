@@ -1,13 +1,13 @@
-"""Users, API tokens and sign-in links."""
+"""Users, API tokens, sign-in links and the page sessions they start."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from reviews.accounts.models import ApiToken, SignInLink, User
+from reviews.accounts.models import ApiToken, SignInLink, User, WebSession
 from reviews.kernel import audit
 from reviews.kernel.auth import hash_secret, new_secret
 from reviews.kernel.db import utcnow
@@ -28,23 +28,70 @@ def create_user(session: Session, email: str, name: str, *, is_admin: bool = Fal
 
 
 def issue_token(session: Session, user: User) -> str:
+    """A new API token for the user. Whoever gets a new token gets a fresh start: their page sessions end too."""
     token = new_secret("fp")
     session.add(ApiToken(user_id=user.id, token_hash=hash_secret(token)))
+    end_web_sessions(session, user.id)
     return token
 
 
-def create_sign_in_link(session: Session, user: User, minutes: int, actor_id: str | None = None) -> tuple[str, SignInLink]:
+def create_sign_in_link(
+    session: Session, user: User, minutes: int, actor_id: str | None = None, course_id: str | None = None
+) -> tuple[str, SignInLink]:
+    """A single-use link; ``course_id`` (a staff member's link) limits the session it starts to that course."""
     secret = new_secret("sl")
-    link = SignInLink(user_id=user.id, token_hash=hash_secret(secret), expires_at=utcnow() + timedelta(minutes=minutes))
+    expires_at = utcnow() + timedelta(minutes=minutes)
+    link = SignInLink(user_id=user.id, token_hash=hash_secret(secret), expires_at=expires_at, course_id=course_id)
     session.add(link)
-    audit.record(session, None, actor_id, "sign_in_link.created", f"user:{user.id}")
+    audit.record(session, course_id, actor_id, "sign_in_link.created", f"user:{user.id}")
     return secret, link
 
 
-def redeem_sign_in_link(session: Session, secret: str) -> User | None:
-    """The link's user, once: a used or expired link signs nobody in."""
+def redeem_sign_in_link(session: Session, secret: str) -> SignInLink | None:
+    """The link, once: a used or expired link signs nobody in."""
     link = session.scalar(select(SignInLink).where(SignInLink.token_hash == hash_secret(secret)))
     if link is None or link.used_at is not None or link.expires_at < utcnow():
         return None
     link.used_at = utcnow()
-    return session.get(User, link.user_id)
+    return link
+
+
+# A session's last_seen_at is written at most this often (a page view is a read, not a write).
+TOUCH_EVERY = timedelta(minutes=5)
+
+
+def start_web_session(session: Session, user_id: str, course_id: str | None, hours: float) -> str:
+    """A new page session; the returned secret goes into the cookie, only its hash into the table."""
+    secret = new_secret("ws")
+    now = utcnow()
+    session.add(
+        WebSession(
+            user_id=user_id,
+            token_hash=hash_secret(secret),
+            course_id=course_id,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=hours),
+        )
+    )
+    return secret
+
+
+def find_web_session(session: Session, secret: str, idle_hours: float, now: datetime | None = None) -> WebSession | None:
+    """The live session whose cookie holds ``secret``: not revoked, not past its lifetime, used within ``idle_hours``."""
+    now = now or utcnow()
+    web = session.scalar(select(WebSession).where(WebSession.token_hash == hash_secret(secret)))
+    if web is None or web.revoked_at is not None or web.expires_at <= now or web.last_seen_at + timedelta(hours=idle_hours) <= now:
+        return None
+    return web
+
+
+def end_web_session(session: Session, secret: str) -> None:
+    """Sign-out: the session is revoked, so the cookie signs nobody in again, wherever it was copied to."""
+    session.execute(
+        update(WebSession).where(WebSession.token_hash == hash_secret(secret), WebSession.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
+
+
+def end_web_sessions(session: Session, user_id: str) -> None:
+    """Every page session of the user ends (a new API token)."""
+    session.execute(update(WebSession).where(WebSession.user_id == user_id, WebSession.revoked_at.is_(None)).values(revoked_at=utcnow()))

@@ -8,7 +8,7 @@ from flask import current_app, redirect, request
 
 from reviews.accounts.callers import signed_in
 from reviews.allocation import services as allocation
-from reviews.courses.access import LEARNER, require_role
+from reviews.courses.access import LEARNER, require_in_scope, require_role
 from reviews.courses.services import get_assignment
 from reviews.kernel.db import db
 from reviews.kernel.errors import DomainError
@@ -43,6 +43,7 @@ def review(claim_id: str) -> Any:
     check_csrf()
     user = signed_in()
     claim, assignment, submission = allocation.claim_for_review(db.session, claim_id, user.id)
+    require_in_scope(assignment.course_id, user, "That claim")
     body: dict[str, Any] = {"scores": {}, "comments": {}, "overall_comment": request.form.get("overall_comment", "")}
     for criterion in assignment.criteria:
         raw = request.form.get(f"score_{criterion['key']}", "")
@@ -66,6 +67,7 @@ def report_claim(claim_id: str) -> Any:
     check_csrf()
     user = signed_in()
     claim = allocation.own_claim(db.session, claim_id, user.id)
+    require_in_scope(get_assignment(db.session, claim.assignment_id).course_id, user, "That claim")
     kind = request.form.get("kind", "other")
     if kind not in REPORT_KINDS:
         kind = "other"

@@ -7,7 +7,7 @@ from typing import Any
 from flask import render_template
 from sqlalchemy import func, select
 
-from reviews.accounts.callers import current_user_or_none
+from reviews.accounts.callers import course_scope, current_user_or_none
 from reviews.accounts.models import User
 from reviews.courses.access import LEARNER, MENTOR, STAFF
 from reviews.courses.models import Assignment, Course, Membership
@@ -24,12 +24,11 @@ def home() -> Any:
     user = current_user_or_none()
     if user is None:
         return render_template("web/signed_out.html")
-    rows = db.session.execute(
-        select(Course, Membership.role)
-        .join(Membership, Membership.course_id == Course.id)
-        .where(Membership.user_id == user.id)
-        .order_by(Course.title)
-    ).all()
+    mine = select(Course, Membership.role).join(Membership, Membership.course_id == Course.id).where(Membership.user_id == user.id)
+    scope = course_scope(user)
+    if scope is not None:  # a session from a staff member's link shows only that course
+        mine = mine.where(Course.id == scope)
+    rows = db.session.execute(mine.order_by(Course.title)).all()
     course_ids = [course.id for course, _ in rows]
     # Every course's assignments and open cases in one query each, however many courses and learners there are.
     assignments: dict[str, list[Assignment]] = {course_id: [] for course_id in course_ids}

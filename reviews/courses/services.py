@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reviews.accounts.callers import course_scope
 from reviews.accounts.models import User
-from reviews.courses.access import STAFF
+from reviews.courses.access import STAFF, outside_scope
 from reviews.courses.models import Assignment, Course, Membership
 from reviews.kernel import audit
 from reviews.kernel.errors import DomainError, forbidden, invalid, not_found
@@ -98,7 +99,9 @@ def get_assignment_for(session: Session, assignment_id: str, user: User, allowed
     if row is None:
         raise not_found("That assignment")
     assignment, role = row
-    if user.is_admin:
+    if outside_scope(assignment.course_id, user):
+        raise not_found("That assignment")
+    if user.is_admin and course_scope(user) is None:
         role = STAFF
     if role is None:
         raise not_found("That assignment")

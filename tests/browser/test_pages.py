@@ -124,20 +124,38 @@ def scenario(live: Live) -> Scenario:
     return Scenario(course["id"], aid, settings["title"], mentor, learners, newcomer, appeal["case_id"])
 
 
+# What Chromium writes to the console when the Content-Security-Policy blocks something.
+CSP_VIOLATION = "Content Security Policy"
+
+
 @pytest.fixture
-def new_page(browser: Any) -> Iterator[Callable[[], Any]]:
-    """A fresh browser context per persona: its own cookie jar, so sessions never mix."""
+def csp_violations() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def new_page(browser: Any, csp_violations: list[str]) -> Iterator[Callable[[], Any]]:
+    """A fresh browser context per persona: its own cookie jar, so sessions never mix. Every page listens for the
+    console's CSP reports, and a test that saw one fails."""
     contexts: list[Any] = []
 
     def make() -> Any:
         context = browser.new_context(viewport={"width": 1100, "height": 900})
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+
+        def on_console(message: Any) -> None:
+            if CSP_VIOLATION in message.text:
+                csp_violations.append(f"{page.url}: {message.text}")
+
+        page.on("console", on_console)
+        return page
 
     yield make
     for context in contexts:
         context.close()
+    assert csp_violations == [], "the pages broke their Content-Security-Policy"
 
 
 def sign_in(page: Any, live: Live, person: Person) -> None:
@@ -308,3 +326,45 @@ def test_learner_submits_through_the_form_and_sees_rejection_reasons(
     submission = live.get(f"/api/submissions/{progress['submission']['id']}", newcomer.token)
     assert submission["text"] == essay(42) and submission["attempt"] == 1
     assert [f["filename"] for f in submission["files"]] == ["plan.md"]
+
+
+def test_pages_pass_their_content_security_policy(
+    live: Live, scenario: Scenario, new_page: Callable[[], Any], csp_violations: list[str], tmp_path: Path
+) -> None:
+    """The main pages load under the strict CSP with nothing blocked: the stylesheet applies, no console report."""
+    from playwright.sync_api import expect
+
+    learner, mentor = scenario.learners[0], scenario.mentor
+    page = new_page()
+    sign_in(page, live, learner)
+    for path in ("/", f"/assignments/{scenario.assignment_id}", f"/records/{scenario.course_id}/{learner.id}"):
+        response = page.goto(live.base_url + path)
+        assert response is not None and response.status == 200, path
+        headers = response.all_headers()
+        assert "script-src 'self'" in headers["content-security-policy"] and headers["x-frame-options"] == "DENY"
+        assert headers["referrer-policy"] == "no-referrer" and headers["x-content-type-options"] == "nosniff"
+        # The stylesheet (the only style the policy allows) applied.
+        assert page.evaluate("getComputedStyle(document.body).maxWidth") == "960px", path
+    expect(page.locator("body")).to_contain_text("Learner 0")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "session")
+    assert cookie["httpOnly"] is True and cookie["sameSite"] == "Lax"
+    assert page.evaluate("document.cookie") == ""  # no script reads the session
+
+    staff_page = new_page()
+    sign_in(staff_page, live, mentor)
+    for path in (f"/courses/{scenario.course_id}/escalations", f"/escalations/{scenario.appeal_case_id}"):
+        response = staff_page.goto(live.base_url + path)
+        assert response is not None and response.status == 200, path
+    staff_page.screenshot(path=str(tmp_path / "mentor-case-under-csp.png"), full_page=True)
+    assert csp_violations == []
+
+    # The listener is not hollow: an inline style added to a page is blocked and reported.
+    page.evaluate("() => { const s = document.createElement('style'); s.textContent = 'body { color: red; }'; document.head.append(s); }")
+    wait_until(lambda: csp_violations, 5, "Chromium's report of the blocked inline style")
+    assert "style-src" in csp_violations[0]
+    csp_violations.clear()
+
+    # `fairpeer serve` logged the sign-in requests without their secrets.
+    log = live.log_path.read_text(errors="replace")
+    assert "/sign-in/[redacted]" in log
+    assert "/sign-in/sl_" not in log

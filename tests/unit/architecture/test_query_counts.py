@@ -8,7 +8,9 @@ from typing import Any
 
 from flask import Flask
 
+from reviews.accounts.callers import SESSION_KEY
 from reviews.accounts.models import User
+from reviews.accounts.services import start_web_session
 from reviews.allocation import services as allocation
 from reviews.courses.services import get_assignment
 from reviews.kernel.db import db
@@ -53,9 +55,13 @@ def seeded_world(template_db: Path, tmp_path: Path, n_learners: int) -> World:
 
 
 def signed_in_client(app: Flask, user_id: str) -> Any:
+    """A browser with a live page session of the user's (as a sign-in link leaves it)."""
     client = app.test_client()
+    with app.app_context():
+        secret = start_web_session(db.session, user_id, None, hours=1)
+        db.session.commit()
     with client.session_transaction() as session:
-        session["user_id"] = user_id
+        session[SESSION_KEY] = secret
     return client
 
 
