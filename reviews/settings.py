@@ -92,9 +92,13 @@ DEFAULTS: dict[str, Any] = {
     "SIMILARITY_THRESHOLD": _env_number("FAIRPEER_SIMILARITY_THRESHOLD", 0.35),
     # A burst of reviews within this many seconds gives one recalibration run.
     "RECALIBRATE_DEBOUNCE_SECONDS": _env_number("FAIRPEER_RECALIBRATE_DEBOUNCE_SECONDS", 2),
-    "SWEEP_SECONDS": _env_number("FAIRPEER_SWEEP_SECONDS", 60),
-    # Redis transport: a task whose worker died unacknowledged is delivered again after this long.
-    "VISIBILITY_TIMEOUT_SECONDS": int(_env_number("FAIRPEER_VISIBILITY_TIMEOUT_SECONDS", 600)),
+    # The sweep that re-enqueues lost or stale work: work a dead worker held is done again within about this long
+    # of a worker being back (tests/integration/test_recovery.py measures it with this default).
+    "SWEEP_SECONDS": _env_number("FAIRPEER_SWEEP_SECONDS", 20),
+    # Redis transport: a task whose worker died unacknowledged is delivered again after this long. Set from the
+    # longest task measured: a recalibration of a million reviews takes about 5 s (python -m calibration.bench
+    # speed), so two minutes is a wide margin and a redelivery never races a task still running in practice.
+    "VISIBILITY_TIMEOUT_SECONDS": int(_env_number("FAIRPEER_VISIBILITY_TIMEOUT_SECONDS", 120)),
     "HEALTH_TIMEOUT_SECONDS": 5,
     # A page session (web_sessions) ends this long after sign-in, or after this long unused, or at sign-out.
     "WEB_SESSION_HOURS": _env_number("FAIRPEER_WEB_SESSION_HOURS", 7 * 24),

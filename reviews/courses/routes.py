@@ -51,7 +51,9 @@ class AssignmentCreate(ma.Schema):
     rubric = ma.fields.Nested(Rubric, required=True)
     reviews_required = ma.fields.Integer(load_default=3, strict=True, validate=ma.validate.Range(min=1, max=20))
     reviews_to_give = ma.fields.Integer(load_default=4, strict=True, validate=ma.validate.Range(min=0, max=50))
-    calibration_share = ma.fields.Float(load_default=0.2, validate=ma.validate.Range(min=0, max=1, max_inclusive=False))
+    calibration_share = ma.fields.Float(
+        load_default=0.2, validate=ma.validate.Range(min=0, max=1, max_inclusive=False), metadata={"exclusiveMaximum": 1.0}
+    )
     max_attempts = ma.fields.Integer(load_default=2, allow_none=True, strict=True, validate=ma.validate.Range(min=1, max=100))
     attempt_cooldown_hours = ma.fields.Float(load_default=0, validate=ma.validate.Range(min=0, max=24 * 365))
     min_words = ma.fields.Integer(load_default=20, strict=True, validate=ma.validate.Range(min=1, max=100_000))
