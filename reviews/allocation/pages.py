@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, redirect, request
+from flask import current_app, request
 
 from reviews.accounts.callers import signed_in
 from reviews.allocation import services as allocation
 from reviews.courses.access import LEARNER, require_in_scope, require_role
 from reviews.courses.services import get_assignment
 from reviews.kernel.db import db
-from reviews.kernel.errors import DomainError
 from reviews.kernel.ratelimit import claim_limit, limiter
 from reviews.moderation import services as moderation
 from reviews.moderation.schemas import REPORT_KINDS
@@ -29,13 +28,9 @@ def claim(assignment_id: str) -> Any:
     assignment = get_assignment(db.session, assignment_id)
     require_role(assignment.course_id, user, (LEARNER,), "That assignment", "claim reviews")
     lease, extra = current_app.config["CLAIM_LEASE_MINUTES"], current_app.config["OVER_REVIEW_EXTRA"]
-    try:
-        allocation.claim_next_review(db.session, assignment.id, user, lease, extra)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return back_to(assignment_url(assignment.id), exc.message, "error")
-    return redirect(assignment_url(assignment.id, anchor="claim"))
+    return act(
+        lambda: allocation.claim_next_review(db.session, assignment.id, user, lease, extra), assignment_url(assignment.id, anchor="claim")
+    )
 
 
 @bp.route("/review-claims/<claim_id>/review", methods=["POST"])
