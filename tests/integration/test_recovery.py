@@ -16,8 +16,8 @@ from sqlalchemy.engine import make_url
 
 from reviews.courses.models import Assignment
 from reviews.kernel.db import db
-from reviews.settings import DEFAULTS
 from reviews.scoring.models import Score
+from reviews.settings import DEFAULTS
 from tests.integration.conftest import Stack, queue_length, wait_for
 from tests.integration.scenario import calibration_settled, differences, run_scenario, scores_by_email
 
