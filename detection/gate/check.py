@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from detection.gate.encoded import encoded_blob
 from detection.gate.gibberish import is_gibberish
+from detection.gate.numbers import is_numbers_only
 from detection.gate.placeholder import is_placeholder
 from detection.gate.pleading import is_pleading
 from detection.gate.prompt_copy import mostly_copied, source_words
@@ -53,6 +54,16 @@ def check_text(
             )
         )
         return reasons  # the other rules have nothing to say about encoded data
+
+    if is_numbers_only(submission, settings):
+        reasons.append(
+            RejectionReason(
+                "numbers_only",
+                "Your submission is only numbers and punctuation, with no words. "
+                "Write your answer in words (explain any figures or table you include), then submit again.",
+            )
+        )
+        return reasons  # the other rules judge words, and there are none
 
     if is_repetitive(submission, settings):
         reasons.append(

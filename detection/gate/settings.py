@@ -27,6 +27,8 @@ class GateSettings:
     - ``blob_share``: the share of non-space characters in encoded data (base64, hex, data URLs) from which a
       text is an encoded blob.
     - ``quote_ngram``: words per n-gram when matching the text against the prompt, template and rubric.
+    - ``numbers_min_words``, ``numbers_min_letter_words``: a text of at least that many words, fewer than
+      ``numbers_min_letter_words`` of which hold a letter, is only numbers (and punctuation).
     """
 
     mostly_share: float = 0.5
@@ -37,6 +39,8 @@ class GateSettings:
     gibberish_share: float = 0.5
     blob_share: float = 0.5
     quote_ngram: int = 3
+    numbers_min_words: int = 10
+    numbers_min_letter_words: int = 3
 
 
 DEFAULT_SETTINGS = GateSettings()

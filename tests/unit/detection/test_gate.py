@@ -266,3 +266,36 @@ def test_the_same_prompt_judges_every_submission_alike() -> None:
     shuffled = " ".join(f"{a} {b}" for a, b in reversed(pairs))
     assert "prompt_copy" in codes(shuffled, min_words=20, settings=GateSettings(quote_ngram=2))
     assert "prompt_copy" not in codes(shuffled, min_words=20, settings=GateSettings(quote_ngram=5))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        " ".join(str(i) for i in range(1, 45)),
+        "1, 2, 3, 4, 5, 6, 7, 8, 9, 10 ... 44!",
+        "3.14159 2.71828 1.41421 -- 1.73205; 2.23606 (0.57721)",
+        "| 1 | 2 | 3 |\n|---|---|---|\n| 4 | 5 | 6 |\n| 7 | 8 | 9 |\n" * 5,
+        "١ ٢ ٣ ٤ ٥ ٦ ٧ ٨ ٩ ١٠",
+    ],
+)
+def test_numbers_and_punctuation_only_is_junk(text: str) -> None:
+    reasons = check_text(text, min_words=5)
+    assert "numbers_only" in [r.code for r in reasons]
+    message = next(r.message for r in reasons if r.code == "numbers_only")
+    assert len(message.split()) >= 6 and message.endswith(".")
+
+
+def test_a_numeric_table_with_words_around_it_passes() -> None:
+    rows = "\n".join(f"| {trial} | {trial * 1.7:.2f} | {trial * trial} | {100 - trial * 3} |" for trial in range(1, 31))
+    answer = (
+        "I timed the sorting program on inputs of growing size; the table gives the trial, the seconds taken, the "
+        "comparisons and the memory left.\n| trial | seconds | comparisons | memory |\n|---|---|---|---|\n"
+        + rows
+        + "\nThe time grows roughly linearly while the comparisons grow with the square of the size."
+    )
+    assert check_text(answer, min_words=20) == []
+
+
+def test_a_short_numeric_answer_is_left_to_the_length_rule() -> None:
+    assert check_text("42", min_words=1) == []
+    assert check_text("6 x 7 = 42", min_words=1) == []
