@@ -15,7 +15,7 @@ from reviews.courses.models import Membership
 from reviews.kernel.api import Blueprint
 from reviews.kernel.db import db
 from reviews.kernel.errors import forbidden, invalid, not_found
-from reviews.kernel.idempotency import idempotent
+from reviews.kernel.idempotency import KEY_REUSED, idempotent
 from reviews.kernel.ratelimit import limiter, sign_in_limit
 from reviews.kernel.schemas import Email, String
 
@@ -49,6 +49,8 @@ class UserCreate(ma.Schema):
 @idempotent
 @blp.arguments(UserCreate)
 @blp.response(201, UserCreatedSchema)
+@blp.refusals(409, conflict="A user with that email exists already.")
+@blp.refusals(409, conflict=KEY_REUSED)
 def create_user(body: dict[str, Any]) -> Any:
     """Create a user (admin); the answer carries their API token, shown only this once."""
     admin = require_admin()
@@ -60,6 +62,8 @@ def create_user(body: dict[str, Any]) -> Any:
 @limiter.limit(sign_in_limit)
 @blp.arguments(SignInLinkQuery, location="query", as_kwargs=True)
 @blp.response(201, ScopedSignInLinkSchema)
+@blp.refusals(422, invalid_request="Staff left out course_id and the user is a learner in more than one of their courses.")
+@blp.refusals(429, rate_limited="Too many sign-in links in a short time (RATE_LIMIT_SIGN_IN); details.retry_after says when to retry.")
 def create_sign_in_link(user_id: str, course_id: str | None = None) -> Any:
     """A single-use, expiring sign-in link for the browser pages.
 

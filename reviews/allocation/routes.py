@@ -8,9 +8,10 @@ from flask import current_app
 from reviews.accounts.callers import current_user
 from reviews.allocation import services
 from reviews.allocation.schemas import ClaimSchema, ReviewCreatedSchema
+from reviews.courses.rubric import SCORES_RULE
 from reviews.kernel.api import Blueprint
 from reviews.kernel.db import db
-from reviews.kernel.idempotency import idempotent
+from reviews.kernel.idempotency import KEY_REUSED, idempotent
 from reviews.kernel.ratelimit import claim_limit, limiter
 from reviews.kernel.schemas import ScoresField, String
 from reviews.moderation import services as moderation
@@ -50,6 +51,19 @@ def claim_json(outcome: services.ClaimOutcome) -> dict[str, Any]:
 @idempotent
 @blp.alt_response(200, schema=ClaimSchema, description="The live claim, returned again.", success=True)
 @blp.response(201, ClaimSchema, description="A new claim.")
+@blp.refusals(
+    403,
+    submit_first="The caller has no submission to this assignment yet.",
+    forbidden="The caller is not a learner of this course.",
+)
+@blp.refusals(
+    404,
+    nothing_to_review="No item needs a review from the caller now (never their own work, nor one they were shown before).",
+    not_found="No such assignment, or the caller is not in its course.",
+)
+@blp.refusals(409, past_due="The review deadline (review_due_at) has passed.")
+@blp.refusals(409, conflict=KEY_REUSED)
+@blp.refusals(429, rate_limited="Too many claims in a short time (RATE_LIMIT_CLAIM); details.retry_after says when to retry.")
 def claim_review(assignment_id: str) -> Any:
     """Claim the next item to review (learner); asking again while a claim is live returns that claim."""
     outcome = services.claim_next_review(
@@ -62,6 +76,15 @@ def claim_review(assignment_id: str) -> Any:
 @idempotent
 @blp.arguments(ReviewCreate)
 @blp.response(201, ReviewCreatedSchema)
+@blp.refusals(
+    409,
+    already_reviewed="A review of this claim was sent already.",
+    claim_expired="The claim ended: it was withdrawn, or it expired and its item left the pool or the grace after its expiry "
+    "(CLAIM_GRACE_MINUTES, by default the lease length) is over.",
+)
+@blp.refusals(409, conflict=KEY_REUSED)
+@blp.refusals(422, invalid_request=SCORES_RULE)
+@blp.refusals(422, invalid_request="The comments name a criterion the rubric does not have.")
 def submit_review(body: dict[str, Any], claim_id: str) -> Any:
     """Send the review of a claimed item (the claimant)."""
     claim, assignment, submission = services.claim_for_review(db.session, claim_id, current_user().id)
@@ -73,6 +96,7 @@ def submit_review(body: dict[str, Any], claim_id: str) -> Any:
 @idempotent
 @blp.arguments(ClaimReport)
 @blp.response(201, CaseOpenedSchema)
+@blp.refusals(409, conflict=KEY_REUSED)
 def report_claimed_item(body: dict[str, Any], claim_id: str) -> Any:
     """Report the item of one's claim (plagiarism, junk, abuse...): opens a case for the mentors."""
     claim = services.own_claim(db.session, claim_id, current_user().id)

@@ -14,7 +14,7 @@ from reviews.kernel.api import Blueprint
 from reviews.kernel.audit import AuditEvent
 from reviews.kernel.db import db
 from reviews.kernel.errors import not_found
-from reviews.kernel.idempotency import idempotent
+from reviews.kernel.idempotency import KEY_REUSED, idempotent
 from reviews.kernel.schemas import AwareDateTime, String
 
 blp = Blueprint("courses", __name__, url_prefix="/api", description="Courses, members and assignments")
@@ -65,6 +65,8 @@ class AssignmentCreate(ma.Schema):
 @idempotent
 @blp.arguments(CourseCreate)
 @blp.response(201, CourseSchema)
+@blp.refusals(409, conflict="A course with that slug (the one given, or the one made from the title) exists already.")
+@blp.refusals(409, conflict=KEY_REUSED)
 def create_course(body: dict[str, Any]) -> Any:
     """Create a course (admin)."""
     admin = require_admin()
@@ -76,6 +78,8 @@ def create_course(body: dict[str, Any]) -> Any:
 @idempotent
 @blp.arguments(MemberCreate)
 @blp.response(201, MembershipSchema)
+@blp.refusals(422, invalid_request="user_id names no user.")
+@blp.refusals(409, conflict=KEY_REUSED)
 def add_member(body: dict[str, Any], course_id: str) -> Any:
     """Add a member with a role, or change their role (admin, staff)."""
     caller = current_user()
@@ -104,6 +108,15 @@ def list_assignments(course_id: str) -> Any:
 @idempotent
 @blp.arguments(AssignmentCreate)
 @blp.response(201, AssignmentSchema)
+@blp.refusals(422, invalid_request="due_at or review_due_at lies outside the years 2000 to 2200 once converted to UTC.")
+@blp.refusals(422, invalid_request="Two rubric criteria share a key.")
+@blp.refusals(
+    422,
+    invalid_request="The settings cannot supply the peer reviews they demand: reviews_to_give x (1 - calibration_share) is below "
+    "reviews_required.",
+)
+@blp.refusals(422, invalid_request="review_due_at comes before due_at.")
+@blp.refusals(409, conflict=KEY_REUSED)
 def create_assignment(body: dict[str, Any], course_id: str) -> Any:
     """Create an assignment with its rubric (staff)."""
     caller = current_user()

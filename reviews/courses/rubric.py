@@ -8,6 +8,9 @@ from typing import Any
 from reviews.courses.models import Assignment
 from reviews.kernel.errors import invalid
 
+# validate_scores' rule in one sentence, for the operations that document their 422 (Blueprint.refusals).
+SCORES_RULE = "The scores do not score every criterion of the rubric within 0 to its max_points, or name another key."
+
 
 def validate_scores(assignment: Assignment, scores: Any, field: str = "scores") -> dict[str, float]:
     """Every criterion scored, each within 0..max_points; nothing else."""

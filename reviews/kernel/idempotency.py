@@ -21,6 +21,9 @@ from reviews.kernel.transaction import run_in_transaction
 
 RUNNING, DONE = "running", "done"
 
+# The 409 every idempotent operation can answer (documented with Blueprint.refusals).
+KEY_REUSED = "The Idempotency-Key was sent before with another body, or its first request is still running."
+
 
 class IdempotencyKey(IdMixin, Base):
     __tablename__ = "idempotency_keys"

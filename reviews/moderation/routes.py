@@ -8,7 +8,7 @@ from flask import current_app
 from reviews.accounts.callers import current_user
 from reviews.courses.access import MENTOR, STAFF, require_role
 from reviews.courses.models import Course
-from reviews.kernel.api import Blueprint, ErrorSchema
+from reviews.kernel.api import Blueprint
 from reviews.kernel.db import db
 from reviews.kernel.errors import not_found
 from reviews.kernel.schemas import String
@@ -57,7 +57,7 @@ def get_case(case_id: str) -> Any:
 
 @blp.route("/escalations/<case_id>/claim", methods=["POST"])
 @blp.response(200, CaseSchema)
-@blp.alt_response(409, schema=ErrorSchema, description="already_claimed: another mentor has claimed the case.")
+@blp.refusals(409, already_claimed="Another mentor has claimed the case.", conflict="The case is resolved already.")
 def claim_case(case_id: str) -> Any:
     """Claim a case to work on it (mentors, staff); 409 already_claimed if another mentor has it."""
     caller = current_user()
@@ -71,6 +71,10 @@ def claim_case(case_id: str) -> Any:
 @blp.route("/escalations/<case_id>/resolve", methods=["POST"])
 @blp.arguments(Resolve)
 @blp.response(200, CaseSchema)
+@blp.refusals(409, conflict="The case is resolved already.")
+@blp.refusals(422, invalid_request="override_score or mark_plagiarism on a case that is not about one submission.")
+@blp.refusals(422, invalid_request="override_score without a score, or with one outside 0 to the assignment's maximum total.")
+@blp.refusals(422, invalid_request="discount_review when neither review_id nor the case's evidence names a review of its assignment.")
 def resolve_case(body: dict[str, Any], case_id: str) -> Any:
     """Act on a claimed case (its claimant): dismiss, override_score, mark_plagiarism, discount_review, request_staff_review."""
     caller = current_user()

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from reviews.accounts.callers import current_user
 from reviews.accounts.models import User
 from reviews.courses.access import STAFF, require_role
-from reviews.courses.rubric import validate_scores
+from reviews.courses.rubric import SCORES_RULE, validate_scores
 from reviews.courses.services import get_assignment
 from reviews.kernel.api import Blueprint
 from reviews.kernel.db import db
-from reviews.kernel.idempotency import idempotent
+from reviews.kernel.idempotency import KEY_REUSED, idempotent
 from reviews.kernel.schemas import ScoresField, String
 from reviews.moderation import actions
 from reviews.scoring import services
@@ -36,6 +36,8 @@ class StaffGradeCreate(ma.Schema):
 @idempotent
 @blp.arguments(StaffGradeCreate)
 @blp.response(201, StaffGradeSchema)
+@blp.refusals(422, invalid_request=SCORES_RULE)
+@blp.refusals(409, conflict=KEY_REUSED)
 def staff_grade(body: dict[str, Any], submission_id: str) -> Any:
     """Grade a submission as staff; from then on this is its score."""
     caller = current_user()

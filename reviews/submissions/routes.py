@@ -12,11 +12,12 @@ from reviews.accounts.models import User
 from reviews.allocation.models import Review
 from reviews.courses.access import LEARNER, MENTOR, STAFF, require_role
 from reviews.courses.models import Assignment
+from reviews.courses.rubric import SCORES_RULE
 from reviews.courses.services import get_assignment
 from reviews.kernel.api import Blueprint
 from reviews.kernel.db import db
 from reviews.kernel.errors import DomainError, invalid
-from reviews.kernel.idempotency import idempotent
+from reviews.kernel.idempotency import KEY_REUSED, idempotent
 from reviews.kernel.inputs import json_problem, refuse_hostile
 from reviews.kernel.ratelimit import limiter, submit_limit
 from reviews.kernel.schemas import String
@@ -39,6 +40,15 @@ from reviews.submissions.schemas import (
 )
 
 blp = Blueprint("submissions", __name__, url_prefix="/api", description="Submissions, files, received reviews, appeals")
+
+# What the two operations that take files refuse alike (services._check_files; MAX_CONTENT_LENGTH).
+FILE_TOO_LARGE = "A file is over MAX_FILE_BYTES (details filename and max_bytes), or the whole request over MAX_CONTENT_LENGTH."
+TEXT_TOO_LONG = "The text is longer than MAX_TEXT_CHARS characters."
+FILE_REASONS = (
+    "`too_many_files` (more than MAX_FILES files), `file_empty` (nothing but blank space), `file_type` (not a PDF, DOCX, "
+    "text, PNG or JPEG by its bytes, or a PDF or DOCX that cannot be opened), `file_no_text` (a PDF or DOCX with no readable "
+    "text), `file_too_complex` (a PDF or DOCX over the limits on untrusted documents)"
+)
 
 
 class SubmissionReport(ma.Schema):
@@ -95,6 +105,26 @@ def _read_body(require_scores: bool) -> tuple[str, Any, list[services.Upload]]:
 @idempotent
 @blp.doc(requestBody=SUBMISSION_REQUEST_BODY)
 @blp.response(201, SubmissionCreatedSchema)
+@blp.refusals(
+    422,
+    submission_rejected="The attempt is refused, and not counted; details.reasons[] gives each {code, message}. The files first: "
+    f"{FILE_REASONS}. Then, when the files pass, the text with the files' text: `empty` (no words at all), `too_short` (fewer "
+    "than the assignment's min_words), `encoded_blob` (mostly base64 or hex), `repetitive`, `placeholder`, `gibberish`, "
+    "`prompt_copy` (mostly the prompt, template or rubric), `pleading` (asks for a score instead of answering).",
+)
+@blp.refusals(422, invalid_request=TEXT_TOO_LONG)
+@blp.refusals(
+    409,
+    past_due="The assignment's due_at has passed.",
+    attempts_exhausted="The caller has used all max_attempts attempts (details attempts and max_attempts).",
+)
+@blp.refusals(409, conflict=KEY_REUSED)
+@blp.refusals(413, file_too_large=FILE_TOO_LARGE)
+@blp.refusals(
+    429,
+    cooldown="attempt_cooldown_hours have not passed since the caller's previous attempt; details.retry_after gives the seconds left.",
+    rate_limited="Too many submissions in a short time (RATE_LIMIT_SUBMIT); details.retry_after says when to retry.",
+)
 def submit(assignment_id: str) -> Any:
     """Submit an attempt (learner): JSON {text}, or multipart with text and files."""
     caller = current_user()
@@ -134,6 +164,15 @@ def submit_attempt(assignment: Assignment, author: User, text: str, uploads: lis
 @idempotent
 @blp.doc(requestBody=SAMPLE_REQUEST_BODY)
 @blp.response(201, CalibrationSampleCreatedSchema)
+@blp.refusals(422, invalid_request=SCORES_RULE)
+@blp.refusals(422, invalid_request=TEXT_TOO_LONG)
+@blp.refusals(
+    422,
+    submission_rejected=f"The sample is refused; details.reasons[] gives each {{code, message}}: {FILE_REASONS}; or `empty` "
+    "(neither text nor files).",
+)
+@blp.refusals(409, conflict=KEY_REUSED)
+@blp.refusals(413, file_too_large=FILE_TOO_LARGE)
 def add_sample(assignment_id: str) -> Any:
     """Add a staff-graded calibration sample (staff): JSON {text, scores} or multipart with text, scores and files."""
     caller = current_user()
@@ -212,6 +251,8 @@ def list_reviews(submission_id: str) -> Any:
 @idempotent
 @blp.arguments(SubmissionReport)
 @blp.response(201, CaseOpenedSchema)
+@blp.refusals(422, invalid_request="review_id names no review of this submission.")
+@blp.refusals(409, conflict=KEY_REUSED)
 def report_submission(body: dict[str, Any], submission_id: str) -> Any:
     """An appeal by the author, or a report by a mentor or staff: opens a case."""
     submission, role = visible_submission(submission_id)
