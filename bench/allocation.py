@@ -15,6 +15,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -113,7 +114,11 @@ def start_gunicorn(database_url: str, redis_url: str, port: int) -> subprocess.P
         "warning",
         "reviews.wsgi:app",
     ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The server's log goes to a file, not a pipe: a pipe nobody reads fills up after a few thousand log lines
+    # (one JSON line per request) and then every worker blocks on its next write.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - kept open for the server's life, closed with the process
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    process.stderr_log = log  # type: ignore[attr-defined]
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -125,7 +130,8 @@ def start_gunicorn(database_url: str, redis_url: str, port: int) -> subprocess.P
         except OSError:
             time.sleep(0.2)
     process.kill()
-    raise RuntimeError("gunicorn did not start: " + (process.stderr.read() if process.stderr else b"").decode()[-2000:])
+    log.seek(0)
+    raise RuntimeError("gunicorn did not start: " + log.read().decode(errors="replace")[-2000:])
 
 
 def run_clients(
