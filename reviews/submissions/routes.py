@@ -109,7 +109,8 @@ def _read_body(require_scores: bool) -> tuple[str, Any, list[services.Upload]]:
     422,
     submission_rejected="The attempt is refused, and not counted; details.reasons[] gives each {code, message}. The files first: "
     f"{FILE_REASONS}. Then, when the files pass, the text with the files' text: `empty` (no words at all), `too_short` (fewer "
-    "than the assignment's min_words), `encoded_blob` (mostly base64 or hex), `repetitive`, `placeholder`, `gibberish`, "
+    "than the assignment's min_words), `encoded_blob` (mostly base64 or hex), `numbers_only` (numbers and punctuation "
+    "with hardly a word), `repetitive`, `placeholder`, `gibberish`, "
     "`prompt_copy` (mostly the prompt, template or rubric), `pleading` (asks for a score instead of answering).",
 )
 @blp.refusals(422, invalid_request=TEXT_TOO_LONG)
