@@ -75,14 +75,23 @@ if str(ROOT) not in sys.path:
 
 from detection.files import decode_text  # noqa: E402
 from detection.fingerprints import CODE, PROSE  # noqa: E402
+from detection.folder import read_submissions, sweep  # noqa: E402
 from detection.gate import check_text  # noqa: E402
 from detection.similarity import (  # noqa: E402
+    CODE_SCORING,
+    CODE_WEIGHTING,
+    CodeScoring,
+    CodeSums,
     CommonWeighting,
     InMemoryIndex,
+    candidate_pairs,
+    code_match,
+    collection_weights,
     common_weights,
     compare,
     find_candidates,
     prepare,
+    tiling_sums,
 )
 from detection.text import normalised_hash  # noqa: E402
 from reviews.integrity.index import to_signed  # noqa: E402
@@ -237,6 +246,169 @@ def irplag_report(pairs: Sequence[Pair]) -> dict[str, object]:
         "pr_auc_per_case": per_case,
         "mean_score": {c: round(float(scores[categories == c].mean()), 4) for c in sorted(set(categories.tolist()))},
     }
+
+
+# ---------------------------------------------------------------- code sets, swept as `fairpeer similarity` does
+
+
+@dataclass
+class Collection:
+    """A code collection as ``fairpeer similarity`` reads it, and which of its pairs are labelled."""
+
+    name: str
+    texts: list[tuple[str, str]]
+    kinds: dict[str, str]
+    languages: dict[str, str]
+    positive: Callable[[str, str], bool]
+    scored: Callable[[str, str], bool] = lambda a, b: True  # which pairs the set's figure ranks
+
+
+def _submissions(folder: Path, prefix: str = "") -> tuple[list[tuple[str, str]], dict[str, str], dict[str, str]]:
+    texts, kinds, languages = read_submissions(folder)
+    return (
+        [(prefix + name, text) for name, text in texts],
+        {prefix + k: v for k, v in kinds.items()},
+        {prefix + k: v for k, v in languages.items()},
+    )
+
+
+def irplag_collections(data: Path, cases: Sequence[str] | None = None) -> list[Collection]:
+    """Each IR-Plag case folder swept whole; its figure ranks the (original, file) pairs."""
+    out = []
+    for case in sorted(p for p in (data / "plagiarism-java-irplag").iterdir() if p.is_dir()):
+        if cases is not None and case.name not in cases:
+            continue
+        texts, kinds, languages = _submissions(case)
+        out.append(
+            Collection(
+                case.name,
+                texts,
+                kinds,
+                languages,
+                positive=lambda a, b: "plagiarized/" in (a + b) and "non-plagiarized/" not in (a + b),
+                scored=lambda a, b: (a == "original") != (b == "original"),
+            )
+        )
+    return out
+
+
+def soco_collection(data: Path) -> Collection:
+    folder = data / "plagiarism-c-soco"
+    judged = set()
+    for line in (folder / "SOCO14-c.qrel").read_text(encoding="utf-8").split("\n"):
+        parts = line.split()
+        if len(parts) >= 2:
+            judged.add(frozenset(parts[:2]))
+    texts, kinds, languages = _submissions(folder / "c")
+    return Collection("soco_c", texts, kinds, languages, positive=lambda a, b: frozenset((a, b)) in judged)
+
+
+def _emse_owner(name: str) -> str:
+    leaf = name.rsplit("/", 1)[-1]
+    return leaf.split("-", 1)[1] if leaf.startswith(("plag-", "gpt")) and "-" in leaf else leaf
+
+
+def emse25_collections(data: Path) -> list[Collection]:
+    """One collection per variant kind of each problem (its README): ``human/`` plus that variant folder."""
+    out = []
+    for problem in sorted(p for p in (data / "plagiarism-emse25").iterdir() if p.is_dir()):
+        human = _submissions(problem / "human", "human/")
+        for variant in ("insert", "refactor", "gptobf"):
+            if not (problem / variant).is_dir():
+                continue
+            extra = _submissions(problem / variant, variant + "/")
+            out.append(
+                Collection(
+                    f"{problem.name}/{variant}",
+                    human[0] + extra[0],
+                    {**human[1], **extra[1]},
+                    {**human[2], **extra[2]},
+                    positive=lambda a, b: (a.startswith("human/") != b.startswith("human/")) and _emse_owner(a) == _emse_owner(b),
+                )
+            )
+    return out
+
+
+def sweep_pr_auc(collections: Sequence[Collection], scoring: CodeScoring | None = None) -> float:
+    """PR-AUC pooled over the collections' scored pairs, each pair scored by the CLI's sweep (a pair it does
+    not report scores 0)."""
+    scores, labels = [], []
+    for c in collections:
+        reported = {(p["a"], p["b"]): p["score"] for p in sweep(c.texts, c.kinds, c.languages, scoring=scoring)}
+        names = sorted(name for name, _ in c.texts)
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                if c.scored(a, b):
+                    scores.append(reported.get((a, b), 0.0))
+                    labels.append(c.positive(a, b))
+    return average_precision(np.array(scores), np.array(labels))
+
+
+@dataclass
+class PairSums:
+    sums: CodeSums
+    positive: bool
+
+
+def collection_sums(c: Collection, tile: int) -> list[PairSums]:
+    """The weighted sums of every scored pair with minimum tile ``tile``: the very functions ``compare_all`` runs
+    (same documents, weights and pairs), kept so other note weights cost no new tiling."""
+    docs = [prepare(name, text, c.kinds[name], language=c.languages.get(name, "java")) for name, text in c.texts]
+    weights = collection_weights(docs, frozenset(), CODE_WEIGHTING)
+    return [
+        PairSums(tiling_sums(a, b, tile, excluded=frozenset(), weights=weights), c.positive(a.id, b.id))
+        for a, b in candidate_pairs(docs, frozenset())
+        if c.scored(a.id, b.id)
+    ]
+
+
+def pr_auc_of(sums: Sequence[PairSums], scoring: CodeScoring) -> float:
+    return average_precision(np.array([code_match(p.sums, scoring).score for p in sums]), np.array([p.positive for p in sums]))
+
+
+# The leave-one-out grid: minimum tile and note weight (the score's share of the max is fixed).
+GRID_TILES = (10, 12, 14, 16)
+GRID_NOTE_WEIGHTS = (0.5, 1.0, 2.0)
+
+
+def code_sets_report(data: Path, quick: bool) -> dict[str, Any]:
+    """``irplag_sweep``, ``soco_c``, ``emse25`` with the shipped parameters (through the CLI's sweep), and
+    ``leave_one_out``: each set scored with the grid point that maximises the mean PR-AUC of the other sets."""
+    sets: dict[str, list[Collection]] = {
+        "irplag": irplag_collections(data, ["case-01"] if quick else None),
+        "soco_c": [soco_collection(data)],
+    }
+    emse = emse25_collections(data)
+    if quick:
+        emse = [c for c in emse if c.name == "Progpedia19/insert"]
+    for c in emse:
+        sets[f"emse25/{c.name}"] = [c]
+    shipped = {name: round(sweep_pr_auc(cols), 4) for name, cols in sets.items()}
+    report: dict[str, Any] = {
+        "irplag_sweep": {"pr_auc": shipped["irplag"]},
+        "soco_c": {"pr_auc": shipped["soco_c"]},
+        "emse25": {name.split("/", 1)[1]: {"pr_auc": v} for name, v in shipped.items() if name.startswith("emse25/")},
+        "code_scoring": {"tile": CODE_SCORING.tile, "note_weight": CODE_SCORING.note_weight, "max_share": CODE_SCORING.max_share},
+    }
+    emse_values = [v for name, v in shipped.items() if name.startswith("emse25/")]
+    report["emse25"]["mean"] = round(float(np.mean(emse_values)), 4)
+    report["emse25"]["min"] = round(float(np.min(emse_values)), 4)
+    grid: dict[tuple[int, float], dict[str, float]] = {}
+    if quick:  # no grid: each set's figure with the shipped parameters stands for its leave-one-out one
+        grid[(CODE_SCORING.tile, CODE_SCORING.note_weight)] = dict(shipped)
+    for tile in () if quick else GRID_TILES:
+        sums = {name: [p for c in cols for p in collection_sums(c, tile)] for name, cols in sets.items()}
+        for note_weight in GRID_NOTE_WEIGHTS:
+            scoring = CodeScoring(tile=tile, note_weight=note_weight, max_share=CODE_SCORING.max_share)
+            grid[(tile, note_weight)] = {name: pr_auc_of(s, scoring) for name, s in sums.items()}
+    loo: dict[str, float] = {}
+    for name in sets:
+        best = max(grid, key=lambda point: float(np.mean([v for other, v in grid[point].items() if other != name])))
+        loo[name] = round(grid[best][name], 4)
+    joint = max(grid, key=lambda point: float(np.mean(list(grid[point].values()))))
+    report["leave_one_out"] = loo
+    report["joint_best"] = {"tile": joint[0], "note_weight": joint[1], **{k: round(v, 4) for k, v in grid[joint].items()}}
+    return report
 
 
 def synthetic_text(rng: random.Random, vocabulary: Sequence[str], cumulative: Sequence[float], n_words: int) -> str:
@@ -720,6 +892,7 @@ def run(
             {
                 "short_answers": short_answers_report(short),
                 "irplag": irplag_report(irplag),
+                **code_sets_report(data, quick),
                 "junk_gate_p95_ms": round(junk_gate_latency(answers, 20 if quick else 200), 3),
                 # CPU time of this thread only: what the gate costs when the machine is shared and the wall clock is not.
                 "junk_gate_p95_cpu_ms": round(junk_gate_latency(answers, 20 if quick else 200, time.thread_time), 3),

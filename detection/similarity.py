@@ -1,7 +1,10 @@
 """Near-duplicate scoring: containment of fingerprints, template matches subtracted, common matches down-weighted.
 
-The score of a pair is the larger of the two containments, the (weighted) share of one text's counted k-grams
-that also occur in the other, so a copied part inside a longer answer still scores high for the shorter text.
+A containment is the (weighted) share of one text's counted k-grams (for code: tokens covered by tiles, and notes)
+that also occur in the other. The score of a prose pair is the larger of the two containments, so a copied part
+inside a longer answer still scores high for the shorter text; the score of a code pair leans on their mean
+(:class:`CodeScoring`), so a short program is not "contained" in a long one by chance, and both one-sided
+containments are reported beside it.
 K-grams that also occur in the prompt or template do not count at all. K-grams that occur in a large share of
 the collection (boilerplate everybody writes) are down-weighted; because a containment is a ratio, a text whose
 k-grams are all equally common keeps its score, so many copies of one original still show as copies.
@@ -116,16 +119,56 @@ class CommonWeighting:
 
     share: float = 0.25
     floor: int = 5
+    smooth: bool = False
+    max_postings: int = 0
 
     def weight(self, df: int, n: int) -> float:
+        if self.smooth:
+            # Smooth IDF, ``log(1 + n / df) / log(1 + n)``: 1 for a k-gram of one document, falling steadily
+            # with every document that shares it (no flat region in which a common idiom counts fully).
+            if n <= 1 or df <= 1:
+                return 1.0
+            return math.log1p(n / df) / math.log1p(n)
         limit = max(float(self.floor), self.share * n)
         if df <= limit:
             return 1.0
         return max(math.log((n + 1) / df), 0.0) / math.log((n + 1) / limit)
 
     def candidate_limit(self, n: int) -> int:
-        """Fingerprints held by more of the ``n`` documents than this are too common to look candidates up with."""
+        """Fingerprints held by more of the ``n`` documents than this are too common to look candidates up with:
+        with ``max_postings``, an absolute count (never fewer than ``floor``), so a cluster of copies in a small
+        collection is never dropped as common; otherwise the collection's common share."""
+        if self.max_postings:
+            return max(self.floor, self.max_postings)
         return int(max(self.floor, self.share * max(n, 1)))
+
+
+# The code sweep's weighting of common k-grams: smooth IDF.
+CODE_WEIGHTING = CommonWeighting(smooth=True)
+
+
+@dataclass(frozen=True)
+class CodeScoring:
+    """How a pair of programs is scored (chosen on every code set together, bench/integrity.py).
+
+    - ``tile``: the minimum tile of greedy string tiling, in normalised tokens: shorter tiles are chance matches
+      between long programs.
+    - ``note_weight``: each note (a string literal, a word of a literal or comment) counts as this many tokens in
+      the same frequency-weighted total as the code's tokens.
+    - ``max_share``: the pair's score is ``(1 - max_share) * mean + max_share * max`` of the two containments,
+      so a short program is not "contained" in a long one by chance.
+    """
+
+    tile: int = 12
+    note_weight: float = 1.0
+    max_share: float = 0.25
+
+    def score(self, containment_a: float, containment_b: float) -> float:
+        mean = (containment_a + containment_b) / 2
+        return (1 - self.max_share) * mean + self.max_share * max(containment_a, containment_b)
+
+
+CODE_SCORING = CodeScoring()
 
 
 @dataclass(frozen=True)
@@ -143,8 +186,8 @@ class Span:
 
 @dataclass(frozen=True)
 class Match:
-    """The comparison of two documents: ``score`` is ``max(containment_a, containment_b)``; ``containment_a`` is
-    the share of ``a``'s counted k-grams found in ``b``."""
+    """The comparison of two documents: ``score`` is ``max(containment_a, containment_b)`` for prose and
+    :meth:`CodeScoring.score` for code; ``containment_a`` is the share of ``a``'s counted k-grams found in ``b``."""
 
     score: float
     containment_a: float
@@ -172,37 +215,47 @@ def compare(
     excluded: frozenset[int] = frozenset(),
     weights: Weights | None = None,
     tiling: bool | None = None,
+    scoring: CodeScoring | None = None,
 ) -> Match:
     """Score a pair. ``excluded``: template k-gram hashes; ``weights``: per-hash weights of common k-grams (missing
-    hashes weigh 1). ``tiling`` (default: for code) scores by greedy string tiling instead of k-gram containment."""
+    hashes weigh 1). Prose: k-gram containment, scored by the larger containment. Code (``tiling``, the default
+    for code): greedy string tiling, the notes folded into the same weighted totals, scored by ``scoring``."""
     if a.kind != b.kind:
         raise ValueError("compare prose with prose and code with code")
     if tiling is None:
         tiling = a.kind == CODE
-    structure = (
-        _compare_by_tiling(a, b, excluded=excluded, weights=weights)
-        if tiling
-        else _compare_by_kgrams(a, b, excluded=excluded, weights=weights)
-    )
-    if a.kind != CODE:
-        return structure
-    return _with_notes(structure, a, b, excluded=excluded, weights=weights)
+    if a.kind != CODE or not tiling:
+        return _compare_by_kgrams(a, b, excluded=excluded, weights=weights)
+    scoring = scoring or CODE_SCORING
+    return code_match(tiling_sums(a, b, scoring.tile, excluded=excluded, weights=weights), scoring)
 
 
-def _with_notes(structure: Match, a: Document, b: Document, *, excluded: frozenset[int], weights: Weights | None) -> Match:
-    """For code, the structural containments averaged with the containments of the notes (the words of string
-    literals and comments), when both programs have notes: programs written independently for one exercise
-    often share their structure, much more rarely the wording of their messages and comments."""
-    notes_a = a.notes - excluded
-    notes_b = b.notes - excluded
-    if not notes_a or not notes_b:
-        return structure
-    matched = sum(_weight(weights, h) for h in notes_a & notes_b)
-    total_a = sum(_weight(weights, h) for h in notes_a)
-    total_b = sum(_weight(weights, h) for h in notes_b)
-    containment_a = (structure.containment_a + (matched / total_a if total_a else 0.0)) / 2
-    containment_b = (structure.containment_b + (matched / total_b if total_b else 0.0)) / 2
-    return Match(max(containment_a, containment_b), containment_a, containment_b, structure.spans, structure.method + "+notes")
+@dataclass(frozen=True)
+class CodeSums:
+    """The weighted sums a code pair's score is made of: tokens covered by tiles and in all, notes shared and in
+    all, for each side; and the tiles as spans."""
+
+    tokens_matched_a: float
+    tokens_total_a: float
+    tokens_matched_b: float
+    tokens_total_b: float
+    notes_matched_a: float
+    notes_total_a: float
+    notes_matched_b: float
+    notes_total_b: float
+    spans: list[Span]
+
+
+def code_match(sums: CodeSums, scoring: CodeScoring) -> Match:
+    """A code pair's containments, with each note counting ``note_weight`` tokens in the same weighted total:
+    copies share the wording of messages and comments too, but two programs sharing "YES" and "NO" are not
+    copies."""
+    w = scoring.note_weight
+    total_a = sums.tokens_total_a + w * sums.notes_total_a
+    total_b = sums.tokens_total_b + w * sums.notes_total_b
+    containment_a = (sums.tokens_matched_a + w * sums.notes_matched_a) / total_a if total_a > 0 else 0.0
+    containment_b = (sums.tokens_matched_b + w * sums.notes_matched_b) / total_b if total_b > 0 else 0.0
+    return Match(scoring.score(containment_a, containment_b), containment_a, containment_b, sums.spans, "tiling+notes")
 
 
 def _weight(weights: Weights | None, h: int) -> float:
@@ -314,28 +367,33 @@ def greedy_string_tiling(a: Sequence[str], b: Sequence[str], min_length: int) ->
     return sorted(tiles)
 
 
-# Minimum tile for code: a little shorter than a k-gram, long enough that `) ; ID . ID (` alone never tiles.
-CODE_TILE = 6
-
-
-def _compare_by_tiling(a: Document, b: Document, *, excluded: frozenset[int], weights: Weights | None) -> Match:
-    """Greedy string tiling over the tokens; each token counts with the weight of the k-gram starting there, and
-    tokens inside template k-grams do not count."""
-    if not a.tokens or not b.tokens:
-        return Match(0.0, 0.0, 0.0)
+def tiling_sums(a: Document, b: Document, tile: int, *, excluded: frozenset[int], weights: Weights | None) -> CodeSums:
+    """Greedy string tiling over the tokens with minimum tile ``tile``; each token counts with the smallest weight
+    of the k-grams covering it, tokens inside template k-grams do not count; and the notes' weighted sums."""
     weight_a = _token_weights(a, excluded, weights)
     weight_b = _token_weights(b, excluded, weights)
-    tiles = greedy_string_tiling([t.value for t in a.tokens], [t.value for t in b.tokens], CODE_TILE)
+    # A program shorter than the minimum tile can still match as a whole.
+    tile = max(1, min(tile, len(a.tokens), len(b.tokens)))
+    tiles = greedy_string_tiling([t.value for t in a.tokens], [t.value for t in b.tokens], tile) if a.tokens and b.tokens else []
     covered_a = np.zeros(len(a.tokens), dtype=bool)
     covered_b = np.zeros(len(b.tokens), dtype=bool)
     for i, j, n in tiles:
         covered_a[i : i + n] = True
         covered_b[j : j + n] = True
-    total_a, total_b = weight_a.sum(), weight_b.sum()
-    containment_a = float(weight_a[covered_a].sum() / total_a) if total_a > 0 else 0.0
-    containment_b = float(weight_b[covered_b].sum() / total_b) if total_b > 0 else 0.0
-    spans = _merge_spans([_token_span(a.tokens, b.tokens, i, j, n) for i, j, n in tiles])
-    return Match(max(containment_a, containment_b), containment_a, containment_b, spans, method="tiling")
+    notes_a = a.notes - excluded
+    notes_b = b.notes - excluded
+    shared = sum(_weight(weights, h) for h in notes_a & notes_b)
+    return CodeSums(
+        float(weight_a[covered_a].sum()),
+        float(weight_a.sum()),
+        float(weight_b[covered_b].sum()),
+        float(weight_b.sum()),
+        shared,
+        sum(_weight(weights, h) for h in notes_a),
+        shared,
+        sum(_weight(weights, h) for h in notes_b),
+        _merge_spans([_token_span(a.tokens, b.tokens, i, j, n) for i, j, n in tiles]),
+    )
 
 
 def _token_weights(doc: Document, excluded: frozenset[int], weights: Weights | None) -> np.ndarray:
@@ -474,46 +532,76 @@ class PairResult:
     match: Match
 
 
+# A batch sweep compares every pair of a collection up to this many documents (a cluster of copies or a pair
+# sharing only common k-grams is never missed); larger ones look candidates up in an index first.
+ALL_PAIRS_LIMIT = 600
+
+
 def compare_all(
     paths_and_texts: Sequence[tuple[str, str]],
     prompt_text: str | None = None,
     *,
     kinds: Mapping[str, str] | None = None,
+    languages: Mapping[str, str] | None = None,
     weighting: CommonWeighting | None = None,
+    scoring: CodeScoring | None = None,
 ) -> list[PairResult]:
     """Every pair of texts with a score above 0, highest first. Texts are prose unless ``kinds`` maps their path to
     ``code``; only texts of the same kind are compared. ``prompt_text`` is template text whose matches do not count.
-    Candidates come from the index (a pair sharing no uncommon fingerprint is not compared)."""
-    weighting = weighting or CommonWeighting()
+    Every pair of a collection of up to ``ALL_PAIRS_LIMIT`` texts is compared; beyond that, the candidates of
+    each text from an index whose lookups skip only fingerprints held by more than an absolute count of texts.
+    Code is weighted by ``CODE_WEIGHTING`` (smooth IDF, notes included) unless ``weighting`` is given;
+    ``languages`` gives a text's language where its path's extension does not (a folder of files)."""
     kinds = kinds or {}
-    documents = [prepare(path, text, kinds.get(path, PROSE), language=_extension(path)) for path, text in paths_and_texts]
+    languages = languages or {}
+    documents = [
+        prepare(path, text, kinds.get(path, PROSE), language=languages.get(path) or _extension(path)) for path, text in paths_and_texts
+    ]
     results: list[PairResult] = []
     for kind in (PROSE, CODE):
         group = [d for d in documents if d.kind == kind]
         if len(group) < 2:
             continue
+        kind_weighting = weighting or (CODE_WEIGHTING if kind == CODE else CommonWeighting())
         excluded = template_hashes([prompt_text], kind)
-        index = InMemoryIndex()
-        for doc in group:
-            index.add(doc.id, doc.hashes - excluded)
-        by_id = {d.id: d for d in group}
-        all_hashes = set().union(*(set(d.kgrams) for d in group))
-        kgram_index = InMemoryIndex()
-        for doc in group:
-            kgram_index.add(doc.id, set(doc.kgrams) - excluded)
-        weights = common_weights(kgram_index, all_hashes, weighting)
-        seen: set[tuple[str, str]] = set()
-        for doc in group:
-            for candidate in find_candidates(index, doc, excluded=excluded, weighting=weighting, limit=len(group)):
-                pair = (min(doc.id, candidate.doc_id), max(doc.id, candidate.doc_id))
-                if pair in seen:
-                    continue
-                seen.add(pair)
-                match = compare(by_id[pair[0]], by_id[pair[1]], excluded=excluded, weights=weights)
-                if match.score > 0:
-                    results.append(PairResult(pair[0], pair[1], match))
+        weights = collection_weights(group, excluded, kind_weighting)
+        for a, b in candidate_pairs(group, excluded):
+            match = compare(a, b, excluded=excluded, weights=weights, scoring=scoring)
+            if match.score > 0:
+                results.append(PairResult(a.id, b.id, match))
     results.sort(key=lambda r: (-r.match.score, r.a, r.b))
     return results
+
+
+def collection_weights(group: Sequence[Document], excluded: frozenset[int], weighting: CommonWeighting) -> dict[int, float]:
+    """The weights of the k-grams (and notes) common in ``group``."""
+    kgram_index = InMemoryIndex()
+    for doc in group:
+        kgram_index.add(doc.id, doc.all_hashes - excluded)
+    return common_weights(kgram_index, set().union(*(d.all_hashes for d in group)), weighting)
+
+
+def candidate_pairs(group: Sequence[Document], excluded: frozenset[int]) -> list[tuple[Document, Document]]:
+    """The pairs of ``group`` to compare, each once with its ids in order: all of them in a collection of up to
+    ``ALL_PAIRS_LIMIT``, else those sharing a fingerprint held by at most ``CANDIDATE_POSTINGS`` documents."""
+    ordered = sorted(group, key=lambda d: d.id)
+    if len(ordered) <= ALL_PAIRS_LIMIT:
+        return [(a, b) for i, a in enumerate(ordered) for b in ordered[i + 1 :]]
+    index = InMemoryIndex()
+    for doc in ordered:
+        index.add(doc.id, doc.hashes - excluded)
+    by_id = {d.id: d for d in ordered}
+    weighting = CommonWeighting(max_postings=CANDIDATE_POSTINGS)
+    seen: set[tuple[str, str]] = set()
+    for doc in ordered:
+        for candidate in find_candidates(index, doc, excluded=excluded, weighting=weighting, limit=len(ordered)):
+            seen.add((min(doc.id, candidate.doc_id), max(doc.id, candidate.doc_id)))
+    return [(by_id[a], by_id[b]) for a, b in sorted(seen)]
+
+
+# Fingerprints held by more documents than this are not used to look up candidates (their postings are long and
+# a pair sharing only them scores low anyway).
+CANDIDATE_POSTINGS = 200
 
 
 def _extension(path: str) -> str:

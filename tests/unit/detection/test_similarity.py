@@ -164,7 +164,8 @@ def test_similarity_dir_over_a_folder(tmp_path: Path) -> None:
     result = similarity_dir(tmp_path)
     json.dumps(result)
     by_pair = {(p["a"], p["b"]): p for p in result["pairs"]}
-    top = by_pair[("alice/essay.txt", "bob/essay.md")]
+    top = by_pair[("alice", "bob")]  # a folder of files is one submission
+    assert {"containment_a", "containment_b"} <= top.keys()
     assert top["score"] > 0.95 and top["spans"]
     assert ("x.py", "y.py") in by_pair and by_pair[("x.py", "y.py")]["score"] == 1.0
     assert all(".hidden.txt" not in (p["a"], p["b"]) for p in result["pairs"])
@@ -195,5 +196,10 @@ def test_bench_quick_prints_the_keys() -> None:
     assert set(result["short_answers"]["recall_at_5pct_fpr"]) == {"cut", "light", "heavy"}
     assert 0 <= result["short_answers"]["pr_auc"] <= 1
     assert set(result["irplag"]) >= {"pr_auc", "precision_at_90pct_recall"}
+    assert 0 <= result["soco_c"]["pr_auc"] <= 1
+    assert {"mean", "min"} <= set(result["emse25"]) and all(
+        0 <= v["pr_auc"] <= 1 for k, v in result["emse25"].items() if k not in ("mean", "min")
+    )
+    assert set(result["leave_one_out"]) >= {"irplag", "soco_c"}
     assert result["junk_gate_p95_ms"] > 0
     assert result["latency_in_memory"]
