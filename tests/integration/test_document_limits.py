@@ -8,7 +8,6 @@ attack while another learner keeps asking for their progress: the documents are 
 
 from __future__ import annotations
 
-import io
 import json
 import socket
 import subprocess
@@ -18,17 +17,16 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import docx
 import pytest
 from flask import Flask
 
 from tests.conftest import World, build_world
+from tests.documents import docx_with_body
 from tests.integration.conftest import Proc, Stack, service_env
 
 pytestmark = pytest.mark.integration
@@ -36,35 +34,15 @@ pytestmark = pytest.mark.integration
 START_SECONDS = 60.0
 
 
-def document_with_body(paragraphs: Iterator[bytes]) -> bytes:
-    """A real .docx (python-docx's parts) whose document.xml body is streamed through the compressor."""
-    base = io.BytesIO()
-    docx.Document().save(base)
-    source = zipfile.ZipFile(io.BytesIO(base.getvalue()))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        for info in source.infolist():
-            if info.filename != "word/document.xml":
-                archive.writestr(info, source.read(info.filename))
-                continue
-            with archive.open("word/document.xml", "w", force_zip64=True) as part:
-                part.write(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document ')
-                part.write(b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>')
-                for chunk in paragraphs:
-                    part.write(chunk)
-                part.write(b"</w:body></w:document>")
-    return out.getvalue()
-
-
 def inflating_docx() -> bytes:
     """The finding's file: about 300 KB that inflates to 90 MB of XML."""
     chunk = b"<w:p><w:r><w:t>word word word</w:t></w:r></w:p>" * 20_000
-    return document_with_body(iter([chunk] * (90 * 1024 * 1024 // len(chunk))))
+    return docx_with_body(iter([chunk] * (90 * 1024 * 1024 // len(chunk))))
 
 
 def costly_docx() -> bytes:
     """Within the archive limits (14 MB of XML), but seconds of parsing: it reaches the sandboxed parser."""
-    return document_with_body(
+    return docx_with_body(
         b"<w:p>" + b"".join(b"<w:r><w:rPr><w:b/></w:rPr><w:t>word%d </w:t></w:r>" % (i % 97) for _ in range(10)) + b"</w:p>"
         for i in range(19_000)
     )

@@ -12,7 +12,6 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import replace
 
-import docx
 import pytest
 from pypdf import PdfWriter
 
@@ -21,6 +20,7 @@ from detection.files import FileTooLarge, exceeds_size_limit, inspect_file, too_
 from detection.gate.settings import RejectionReason
 from detection.limits import FileLimits
 from detection.sandbox import SandboxError, run_extraction
+from tests.documents import docx_with_body, make_docx
 
 LIMIT = 10 * 1024 * 1024
 
@@ -52,20 +52,6 @@ def blank_pdf() -> bytes:
     writer.add_blank_page(width=612, height=792)
     buffer = io.BytesIO()
     writer.write(buffer)
-    return buffer.getvalue()
-
-
-def make_docx(paragraphs: list[str], table: list[list[str]] | None = None) -> bytes:
-    document = docx.Document()
-    for paragraph in paragraphs:
-        document.add_paragraph(paragraph)
-    if table:
-        grid = document.add_table(rows=len(table), cols=len(table[0]))
-        for r, row in enumerate(table):
-            for c, value in enumerate(row):
-                grid.cell(r, c).text = value
-    buffer = io.BytesIO()
-    document.save(buffer)
     return buffer.getvalue()
 
 
@@ -175,28 +161,7 @@ def test_too_many_files() -> None:
 
 # ---------------------------------------------------------------- untrusted documents read under limits
 
-W = b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 BOMB_BYTES = 90 * 1024 * 1024
-
-
-def docx_with_body(paragraphs: Iterator[bytes], *, declared_size: int | None = None) -> bytes:
-    """A real DOCX (python-docx's own parts) whose word/document.xml body is ``paragraphs``, streamed through the
-    compressor so that a huge body never sits in memory; ``declared_size`` makes the central directory lie."""
-    source = zipfile.ZipFile(io.BytesIO(make_docx(["placeholder"])))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        for info in source.infolist():
-            if info.filename != "word/document.xml":
-                archive.writestr(info, source.read(info.filename))
-                continue
-            with archive.open("word/document.xml", "w", force_zip64=True) as part:
-                part.write(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document ' + W + b"><w:body>")
-                for chunk in paragraphs:
-                    part.write(chunk)
-                part.write(b"</w:body></w:document>")
-            if declared_size is not None:
-                archive.getinfo("word/document.xml").file_size = declared_size
-    return out.getvalue()
 
 
 def repeated(paragraph: bytes, total: int) -> Iterator[bytes]:
