@@ -9,7 +9,9 @@ from reviews.settings import DEFAULTS
 
 HEADER = "// Exercise 3: count the vowels in each line of the input.\n// Course: Programming 1, week 5.\n"
 
-LOOP = HEADER + """import java.util.Scanner;
+LOOP = (
+    HEADER
+    + """import java.util.Scanner;
 
 public class Vowels {
     public static void main(String[] args) {
@@ -28,8 +30,11 @@ public class Vowels {
     }
 }
 """
+)
 
-STREAMS = HEADER + """import java.io.BufferedReader;
+STREAMS = (
+    HEADER
+    + """import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 
@@ -46,8 +51,11 @@ public class Vowels {
     }
 }
 """
+)
 
-SWITCH = HEADER + """import java.util.Scanner;
+SWITCH = (
+    HEADER
+    + """import java.util.Scanner;
 
 public class Vowels {
     static boolean isVowel(char c) {
@@ -72,8 +80,11 @@ public class Vowels {
     }
 }
 """
+)
 
-RECURSIVE = HEADER + """import java.util.Scanner;
+RECURSIVE = (
+    HEADER
+    + """import java.util.Scanner;
 
 public class Vowels {
     static int vowelsFrom(String s, int at) {
@@ -93,9 +104,12 @@ public class Vowels {
     }
 }
 """
+)
 
 # LOOP with every name changed, the vowel test moved into a helper placed first, and the loop's statements reordered.
-RENAMED = HEADER + """import java.util.Scanner;
+RENAMED = (
+    HEADER
+    + """import java.util.Scanner;
 
 public class Counter {
     public static void main(String[] argv) {
@@ -114,6 +128,7 @@ public class Counter {
     }
 }
 """
+)
 
 
 def test_independent_solutions_are_not_copies_but_a_renamed_copy_is(tmp_path: Path) -> None:
