@@ -42,7 +42,8 @@ class Lookup:
 
 # One round trip for a document's lookup (PostgreSQL): how many documents hold each hash, the collection size
 # counted only as far as the most frequent of them needs (so it costs no more than that hash's postings, however
-# large the collection), and the postings of the hashes below the common share. Reads only the primary keys.
+# large the collection), and the postings of the hashes held by at most the candidate limit (an absolute count when
+# the weighting sets one, else the common share). Reads only the primary keys.
 _LOOKUP = text(
     """
     WITH frequencies AS (
@@ -58,7 +59,9 @@ _LOOKUP = text(
     )
     SELECT f.hash, f.df, c.n, c.cap,
         CASE WHEN f.hash = ANY(CAST(:wanted AS BIGINT[]))
-            AND f.df <= greatest(CAST(:floor AS DOUBLE PRECISION), CAST(:share AS DOUBLE PRECISION) * greatest(c.n, 1))
+            AND f.df <= CASE WHEN CAST(:max_postings AS DOUBLE PRECISION) > 0
+                THEN greatest(CAST(:floor AS DOUBLE PRECISION), CAST(:max_postings AS DOUBLE PRECISION))
+                ELSE greatest(CAST(:floor AS DOUBLE PRECISION), CAST(:share AS DOUBLE PRECISION) * greatest(c.n, 1)) END
         THEN (SELECT array_agg(p.submission_id ORDER BY p.submission_id) FROM fingerprints AS p WHERE p.scope = :scope AND p.hash = f.hash)
         END AS holders
     FROM frequencies AS f
@@ -194,6 +197,7 @@ class SqlFingerprintIndex(FingerprintIndex):
                 "wanted": [to_signed(h) for h in given - excluded],
                 "share": float(weighting.share),
                 "floor": float(weighting.floor),
+                "max_postings": float(weighting.max_postings),
             },
         ).all()
         if not rows:

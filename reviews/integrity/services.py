@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from detection.fingerprints import PROSE
 from detection.similarity import (
+    CANDIDATE_POSTINGS,
     CommonWeighting,
     Document,
     InMemoryIndex,
@@ -145,7 +146,9 @@ def check_submission(session: Session, submission_id: str, threshold: float = 0.
 
     # One lookup serves both the candidates (postings of the uncommon fingerprints) and the weights of the common
     # ones: what find_candidates and common_weights would find, in one query on PostgreSQL.
-    weighting = CommonWeighting()
+    # Candidates are looked up through fingerprints held by at most CANDIDATE_POSTINGS submissions (an absolute
+    # count, not a share): a cluster of copies in a small assignment is not mistaken for a common idiom.
+    weighting = CommonWeighting(max_postings=CANDIDATE_POSTINGS)
     lookup = index.lookup(document.hashes, weighting, excluded=excluded)
     candidates = rank_candidates(lookup.postings, document.id, limit=MAX_CANDIDATES)
     if candidates:

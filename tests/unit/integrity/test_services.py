@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -174,3 +175,27 @@ def test_pdf_and_docx_files(world: World) -> None:
     assert ok["status"] == 201, ok
     pdf_ok = send("plan.pdf", _pdf("A short plan: scope, risks and milestones of our reading corner for the street."), text=essay(4))
     assert pdf_ok["status"] == 201, pdf_ok
+
+
+def copies_found_online(app: Flask, client: FlaskClient, copies: int) -> tuple[set[str], set[str], set[str]]:
+    """Sixteen learners, the first ``copies`` of whom submit the same text with a signature of their own; the
+    others write their own. Returns (the copies' ids, the honest ids, the ids some similarity case names)."""
+    world = build_world(app, client, n_learners=16)
+    copiers = world.learners[:copies]
+    for i, learner in enumerate(world.learners):
+        text = LIGHT_REWRITE + f" Signed by {learner.email}." if learner in copiers else essay(100 + i)
+        assert world.submit(learner, text=text).status_code == 201
+    cases = world.mentor.get(f"/api/courses/{world.course_id}/escalations?status=all").get_json()["cases"]
+    flagged = {sid for c in cases if c["kind"] == "similarity" for sid in c["subject"]["ids"]}
+    ids = [learner.get(f"/api/assignments/{world.assignment_id}/progress").get_json()["submission"]["id"] for learner in world.learners]
+    return set(ids[:copies]), set(ids[copies:]), flagged
+
+
+@pytest.mark.parametrize("copies", [6, 9])
+def test_a_cluster_of_copies_among_sixteen_is_found_online(app: Flask, client: FlaskClient, copies: int) -> None:
+    """The finding: the candidate lookup dropped every fingerprint held by more than a share of the collection
+    (at least 5 submissions), so a cluster of six copies in a folder of sixteen was never found. Each copy here
+    differs a little (a signature), so only the fingerprint index can find them, not the exact-text check."""
+    copied, honest, flagged = copies_found_online(app, client, copies)
+    assert copied <= flagged, (len(copied & flagged), copies)
+    assert not (honest & flagged)
