@@ -278,6 +278,15 @@ class World:
             json={"scores": scores or {"scope": 3, "risks": 2}, "comments": {"scope": "Clear."}, "overall_comment": "Solid work."},
         )
 
+    def submit_and_review(self, learners: list[Caller] | None = None, reviews_each: int = 2) -> None:
+        """Each learner submits (essay i), then each claims and reviews ``reviews_each`` items; every answer checked."""
+        learners = self.learners if learners is None else learners
+        for i, learner in enumerate(learners):
+            assert self.submit(learner, n=i).status_code == 201
+        for learner in learners:
+            for _ in range(reviews_each):
+                assert self.review(learner, self.claim(learner).get_json()["claim_id"]).status_code == 201
+
 
 def build_world(app: Flask, client: FlaskClient, n_learners: int = 5, **assignment: Any) -> World:
     admin = make_user(app, client, "admin@example.org", "Admin", admin=True)

@@ -71,11 +71,7 @@ def test_item_under_investigation_is_held_back(world: World) -> None:
 def test_over_review_lets_a_late_submitter_finish(app: Flask, client: FlaskClient) -> None:
     world = build_world(app, client, n_learners=4, reviews_required=2, reviews_to_give=3)
     early, late = world.learners[:3], world.learners[3]
-    for i, learner in enumerate(early):
-        assert world.submit(learner, n=i).status_code == 201
-    for learner in early:
-        for _ in range(2):
-            assert world.review(learner, world.claim(learner).get_json()["claim_id"]).status_code == 201
+    world.submit_and_review(early)
     assert world.submit(late, n=9).status_code == 201
     given = 0
     while True:

@@ -121,11 +121,7 @@ def test_live_claim_is_returned_again_and_expires(app: Flask, client: FlaskClien
 
 def test_reviews_anonymous_to_author(app: Flask, client: FlaskClient) -> None:
     world = build_world(app, client, n_learners=3)
-    for i, learner in enumerate(world.learners):
-        assert world.submit(learner, n=i).status_code == 201
-    for learner in world.learners:
-        for _ in range(2):
-            assert world.review(learner, world.claim(learner).get_json()["claim_id"]).status_code == 201
+    world.submit_and_review()
     author = world.learners[0]
     sid = author.get(f"/api/assignments/{world.assignment_id}/progress").get_json()["submission"]["id"]
     received = author.get(f"/api/submissions/{sid}/reviews")

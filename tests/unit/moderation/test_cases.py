@@ -9,11 +9,7 @@ from tests.conftest import World
 
 def scored_world(world: World) -> dict[str, Any]:
     """Every learner submits and gives two reviews; returns learner 0's submission id and one review id."""
-    for i, learner in enumerate(world.learners):
-        assert world.submit(learner, n=i).status_code == 201
-    for learner in world.learners:
-        for _ in range(2):
-            assert world.review(learner, world.claim(learner).get_json()["claim_id"]).status_code == 201
+    world.submit_and_review()
     author = world.learners[0]
     submission_id = author.get(f"/api/assignments/{world.assignment_id}/progress").get_json()["submission"]["id"]
     reviews = author.get(f"/api/submissions/{submission_id}/reviews").get_json()["reviews"]

@@ -22,11 +22,7 @@ def test_sweep_recovers_lost_enqueues(world: World, app: Flask) -> None:
 
     original = background.send
     background.send = lose
-    for i, learner in enumerate(world.learners):
-        assert world.submit(learner, n=i).status_code == 201
-    for learner in world.learners:
-        for _ in range(2):
-            assert world.review(learner, world.claim(learner).get_json()["claim_id"]).status_code == 201
+    world.submit_and_review()
     assert sent, "the commits still tried to send their tasks"
     with app.app_context():
         assert db.session.query(Score).count() == 0

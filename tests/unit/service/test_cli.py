@@ -95,11 +95,7 @@ def test_embedded_runner_runs_tasks_and_answers_health(template_db: Path, tmp_pa
         from tests.conftest import build_world
 
         world = build_world(app, app.test_client(), n_learners=3)
-        for i, learner in enumerate(world.learners):
-            assert world.submit(learner, n=i).status_code == 201
-        for learner in world.learners:
-            for _ in range(2):
-                assert world.review(learner, world.claim(learner).get_json()["claim_id"]).status_code == 201
+        world.submit_and_review()
         assert app.test_client().get("/healthz").status_code == 200
         deadline = time.monotonic() + 20
         score = None
