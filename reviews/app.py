@@ -53,7 +53,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(web)
     app.register_blueprint(health)
     register_features(app)
-    app.before_request(error_handlers.check_media_type)
     return app
 
 
