@@ -80,27 +80,34 @@ _REFUSED_SIGNATURES: tuple[tuple[bytes, str], ...] = (
 
 def sniff(data: bytes) -> tuple[str, str]:
     """The kind of file the bytes are, and for refused kinds what they look like (for the learner's message)."""
+    kind, described, _ = _sniff(data)
+    return kind, described
+
+
+def _sniff(data: bytes) -> tuple[str, str, str | None]:
+    """``sniff``, with the decoded text of a text file (decoding it is how it was judged text: done once)."""
     if not data:
-        return EMPTY, ""
+        return EMPTY, "", None
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return PNG, ""
+        return PNG, "", None
     if data.startswith(b"\xff\xd8\xff"):
-        return JPEG, ""
+        return JPEG, "", None
     # The PDF header may follow a little junk; readers accept it within the first kilobyte.
     if b"%PDF-" in data[:1024]:
-        return PDF, ""
+        return PDF, "", None
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return (DOCX, "") if _is_docx(data) else (UNSUPPORTED, "a zip archive")
+        return (DOCX, "", None) if _is_docx(data) else (UNSUPPORTED, "a zip archive", None)
     # Text before signatures: an essay may start with "MZ" or "ID3", while real programs and archives hold NUL
     # bytes and control characters that text never has.
-    if decode_text(data) is not None:
-        return TEXT, ""
+    text = decode_text(data)
+    if text is not None:
+        return TEXT, "", text
     for signature, described in _REFUSED_SIGNATURES:
         if data.startswith(signature):
-            return UNSUPPORTED, described
+            return UNSUPPORTED, described, None
     if len(data) > 262 and data[257:262] == b"ustar":
-        return UNSUPPORTED, "a tar archive"
-    return UNSUPPORTED, "binary data"
+        return UNSUPPORTED, "a tar archive", None
+    return UNSUPPORTED, "binary data", None
 
 
 def _is_docx(data: bytes) -> bool:
@@ -151,7 +158,7 @@ def inspect_file(filename: str, data: bytes, *, max_bytes: int, limits: FileLimi
     limits = limits or FileLimits()
     if exceeds_size_limit(len(data), max_bytes):
         raise FileTooLarge(f"{filename} is {len(data)} bytes; the limit is {max_bytes}")
-    kind, described = sniff(data)
+    kind, described, decoded = _sniff(data)
     if kind == EMPTY:
         return EMPTY, "", [RejectionReason("file_empty", f"The file {filename!r} is empty. Attach the file that has your work in it.")]
     if kind == UNSUPPORTED:
@@ -167,7 +174,7 @@ def inspect_file(filename: str, data: bytes, *, max_bytes: int, limits: FileLimi
             ],
         )
     if kind == TEXT:
-        text = decode_text(data) or ""
+        text = decoded or ""
         if not text.strip():
             return (
                 TEXT,

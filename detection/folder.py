@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from detection.files import TEXT, FileTooLarge, decode_text, inspect_file
+from detection.files import FileTooLarge, inspect_file
 from detection.fingerprints import CODE, PROSE, kind_for_filename
 from detection.similarity import CodeScoring, compare_all
 
@@ -18,12 +18,12 @@ def read_submission_file(path: Path) -> str | None:
     with no usable text (images, binaries, empty files)."""
     data = path.read_bytes()
     try:
-        kind, text, problems = inspect_file(path.name, data, max_bytes=MAX_FILE_BYTES)
+        _kind, text, problems = inspect_file(path.name, data, max_bytes=MAX_FILE_BYTES)
     except FileTooLarge:
         return None
     if problems or not text:
         return None
-    return text if kind != TEXT else decode_text(data)
+    return text
 
 
 def read_submissions(directory: str | Path, *, skip: Path | None = None) -> tuple[list[tuple[str, str]], dict[str, str], dict[str, str]]:
