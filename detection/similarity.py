@@ -23,9 +23,10 @@ import heapq
 import math
 from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -42,6 +43,8 @@ from detection.fingerprints import (
 )
 from detection.text import Token
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class Document:
@@ -54,6 +57,9 @@ class Document:
     kgrams: list[int]
     settings: WinnowSettings
     notes: frozenset[int] = frozenset()  # code only: hashes of the words of its string literals and comments
+    # What a comparison counts of this document against one template and one set of weights (counted()): the
+    # same in every pair of a sweep, so worked out once per document, not once per pair.
+    _counted: dict[str, tuple[frozenset[int], Weights | None, Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @cached_property
     def fingerprints(self) -> list[Fingerprint]:
@@ -70,6 +76,22 @@ class Document:
     def all_hashes(self) -> frozenset[int]:
         """Every k-gram hash and note: what an index holds when it also serves the collection's frequencies."""
         return frozenset(self.kgrams) | self.notes
+
+    @cached_property
+    def token_values(self) -> list[str]:
+        return [t.value for t in self.tokens]
+
+    def counted(
+        self, name: str, excluded: frozenset[int], weights: Weights | None, compute: Callable[[Document, frozenset[int], Weights | None], T]
+    ) -> T:
+        """``compute(self, excluded, weights)``, kept for the last ``excluded`` and ``weights`` it was asked with
+        (the very same objects: a sweep builds them once and compares every pair with them)."""
+        held = self._counted.get(name)
+        if held is not None and held[0] is excluded and held[1] is weights:
+            return held[2]  # type: ignore[no-any-return]
+        value = compute(self, excluded, weights)
+        self._counted[name] = (excluded, weights, value)
+        return value
 
 
 def prepare(doc_id: str, text: str, kind: str = PROSE, *, language: str = "", settings: WinnowSettings | None = None) -> Document:
@@ -262,19 +284,22 @@ def _weight(weights: Weights | None, h: int) -> float:
     return 1.0 if weights is None else weights.get(h, 1.0)
 
 
+def _counted_kgrams(doc: Document, excluded: frozenset[int], weights: Weights | None) -> tuple[set[int], float, bool]:
+    """The document's k-grams outside the template, their weighted total, and whether any of them is weighted."""
+    kgrams = set(doc.kgrams) - excluded
+    if not weights or weights.keys().isdisjoint(kgrams):
+        # Every k-gram weighs 1 (the usual case): the sum is the count, exactly.
+        return kgrams, float(len(kgrams)), False
+    return kgrams, sum(_weight(weights, h) for h in kgrams), True
+
+
 def _compare_by_kgrams(a: Document, b: Document, *, excluded: frozenset[int], weights: Weights | None) -> Match:
-    set_a = set(a.kgrams) - excluded
-    set_b = set(b.kgrams) - excluded
+    set_a, total_a, weighted_a = a.counted("kgrams", excluded, weights, _counted_kgrams)
+    set_b, total_b, weighted_b = b.counted("kgrams", excluded, weights, _counted_kgrams)
     if not set_a or not set_b:
         return Match(0.0, 0.0, 0.0)
     shared = set_a & set_b
-    if not weights or (weights.keys().isdisjoint(set_a) and weights.keys().isdisjoint(set_b)):
-        # Every k-gram weighs 1 (the usual case): the sums are the counts, exactly.
-        matched, total_a, total_b = float(len(shared)), float(len(set_a)), float(len(set_b))
-    else:
-        matched = sum(_weight(weights, h) for h in shared)
-        total_a = sum(_weight(weights, h) for h in set_a)
-        total_b = sum(_weight(weights, h) for h in set_b)
+    matched = sum(_weight(weights, h) for h in shared) if weighted_a and weighted_b else float(len(shared))
     containment_a = matched / total_a if total_a else 0.0
     containment_b = matched / total_b if total_b else 0.0
     return Match(max(containment_a, containment_b), containment_a, containment_b, _kgram_spans(a, b, shared))
@@ -370,34 +395,45 @@ def greedy_string_tiling(a: Sequence[str], b: Sequence[str], min_length: int) ->
 def tiling_sums(a: Document, b: Document, tile: int, *, excluded: frozenset[int], weights: Weights | None) -> CodeSums:
     """Greedy string tiling over the tokens with minimum tile ``tile``; each token counts with the smallest weight
     of the k-grams covering it, tokens inside template k-grams do not count; and the notes' weighted sums."""
-    weight_a = _token_weights(a, excluded, weights)
-    weight_b = _token_weights(b, excluded, weights)
+    weight_a, total_a = a.counted("token_weights", excluded, weights, _token_weights)
+    weight_b, total_b = b.counted("token_weights", excluded, weights, _token_weights)
+    notes_a, notes_total_a = a.counted("notes", excluded, weights, _counted_notes)
+    notes_b, notes_total_b = b.counted("notes", excluded, weights, _counted_notes)
     # A program shorter than the minimum tile can still match as a whole.
     tile = max(1, min(tile, len(a.tokens), len(b.tokens)))
-    tiles = greedy_string_tiling([t.value for t in a.tokens], [t.value for t in b.tokens], tile) if a.tokens and b.tokens else []
+    tiles = greedy_string_tiling(a.token_values, b.token_values, tile) if a.tokens and b.tokens else []
     covered_a = np.zeros(len(a.tokens), dtype=bool)
     covered_b = np.zeros(len(b.tokens), dtype=bool)
     for i, j, n in tiles:
         covered_a[i : i + n] = True
         covered_b[j : j + n] = True
-    notes_a = a.notes - excluded
-    notes_b = b.notes - excluded
     shared = sum(_weight(weights, h) for h in notes_a & notes_b)
     return CodeSums(
         float(weight_a[covered_a].sum()),
-        float(weight_a.sum()),
+        total_a,
         float(weight_b[covered_b].sum()),
-        float(weight_b.sum()),
+        total_b,
         shared,
-        sum(_weight(weights, h) for h in notes_a),
+        notes_total_a,
         shared,
-        sum(_weight(weights, h) for h in notes_b),
+        notes_total_b,
         _merge_spans([_token_span(a.tokens, b.tokens, i, j, n) for i, j, n in tiles]),
     )
 
 
-def _token_weights(doc: Document, excluded: frozenset[int], weights: Weights | None) -> np.ndarray:
-    """Per token, the smallest weight of the k-grams covering it (0 inside template text)."""
+def _counted_notes(doc: Document, excluded: frozenset[int], weights: Weights | None) -> tuple[frozenset[int], float]:
+    """The document's notes outside the template, and their weighted total."""
+    notes = doc.notes - excluded
+    return notes, sum(_weight(weights, h) for h in notes)
+
+
+def _token_weights(doc: Document, excluded: frozenset[int], weights: Weights | None) -> tuple[np.ndarray, float]:
+    """Per token, the smallest weight of the k-grams covering it (0 inside template text); and their sum."""
+    out = _per_token_weights(doc, excluded, weights)
+    return out, float(out.sum())
+
+
+def _per_token_weights(doc: Document, excluded: frozenset[int], weights: Weights | None) -> np.ndarray:
     out = np.ones(len(doc.tokens))
     if not excluded and weights is None:
         return out
