@@ -170,7 +170,12 @@ def words(text: str) -> list[str]:
 
 def normalised_hash(text: str) -> str:
     """A stable hash of the text's words: equal for texts that differ only in case, spacing and punctuation."""
-    return hashlib.sha256(" ".join(words(text)).encode("utf-8")).hexdigest()
+    return words_hash(words(text))
+
+
+def words_hash(found: list[str]) -> str:
+    """:func:`normalised_hash` of a text whose :func:`words` are ``found`` (for a caller that has them already)."""
+    return hashlib.sha256(" ".join(found).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from detection.gate.submission import Submission
 
 
 def check_text(
-    text: str,
+    text: str | Submission,
     *,
     min_words: int,
     prompt: str | None = None,
@@ -22,9 +22,10 @@ def check_text(
     rubric_text: str | None = None,
     settings: GateSettings | None = None,
 ) -> list[RejectionReason]:
-    """Reasons to reject ``text`` (empty list: accept). Text extracted from files is included by the caller."""
+    """Reasons to reject ``text`` (empty list: accept). Text extracted from files is included by the caller, who
+    may pass it as ``Submission.of(text)`` to use its words too (a long text is then normalised only once)."""
     settings = settings or DEFAULT_SETTINGS
-    submission = Submission.of(text)
+    submission = text if isinstance(text, Submission) else Submission.of(text)
     found = submission.words
     if not found:
         return [

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from detection.files import inspect_file
 from detection.gate import RejectionReason, check_text
-from detection.text import normalised_hash
+from detection.gate.submission import Submission as GatedText
+from detection.text import normalised_hash, words_hash
 from reviews.accounts.models import User
 from reviews.allocation import services as allocation
 from reviews.courses.access import LEARNER, MENTOR, STAFF, require_member
@@ -164,9 +165,10 @@ def submit(
             )
     checked, reasons = _check_files(uploads, max_files, max_bytes)
     full_text = "\n".join([text, *(t for _, _, t in checked if t)])
+    gated = GatedText.of(full_text)
     if not reasons:
         reasons = check_text(
-            full_text,
+            gated,
             min_words=assignment.min_words,
             prompt=assignment.prompt,
             template=assignment.template,
@@ -185,7 +187,7 @@ def submit(
         attempt=used + 1,
         status=ACTIVE,
         text=text,
-        content_hash=normalised_hash(full_text),
+        content_hash=words_hash(gated.words),
         created_at=now,
     )
     session.add(submission)
