@@ -47,12 +47,10 @@ def load_caller() -> User | None:
     # Nothing of the request's own is in the transaction yet: the last-seen time may be committed on its own.
     may_touch = not db.session.in_transaction()
     now = utcnow()
-    web = find_web_session(db.session, secret, current_app.config["WEB_SESSION_IDLE_HOURS"], now)
-    if web is None:
+    found = find_web_session(db.session, secret, current_app.config["WEB_SESSION_IDLE_HOURS"], now)
+    if found is None:
         return None
-    user = db.session.get(User, web.user_id)
-    if user is None:
-        return None
+    web, user = found
     if web.course_id is not None:
         setattr(g, _SCOPE, (user.id, web.course_id))
     if may_touch and now - web.last_seen_at >= TOUCH_EVERY:

@@ -76,13 +76,23 @@ def start_web_session(session: Session, user_id: str, course_id: str | None, hou
     return secret
 
 
-def find_web_session(session: Session, secret: str, idle_hours: float, now: datetime | None = None) -> WebSession | None:
-    """The live session whose cookie holds ``secret``: not revoked, not past its lifetime, used within ``idle_hours``."""
+def find_web_session(session: Session, secret: str, idle_hours: float, now: datetime | None = None) -> tuple[WebSession, User] | None:
+    """The live session whose cookie holds ``secret`` (not revoked, not past its lifetime, used within
+    ``idle_hours``) and its user, in one query."""
     now = now or utcnow()
-    web = session.scalar(select(WebSession).where(WebSession.token_hash == hash_secret(secret)))
-    if web is None or web.revoked_at is not None or web.expires_at <= now or web.last_seen_at + timedelta(hours=idle_hours) <= now:
+    found = (
+        session.execute(
+            select(WebSession, User).join(User, User.id == WebSession.user_id).where(WebSession.token_hash == hash_secret(secret))
+        )
+        .tuples()
+        .first()
+    )
+    if found is None:
         return None
-    return web
+    web, user = found
+    if web.revoked_at is not None or web.expires_at <= now or web.last_seen_at + timedelta(hours=idle_hours) <= now:
+        return None
+    return web, user
 
 
 def end_web_session(session: Session, secret: str) -> None:
