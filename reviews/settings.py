@@ -108,15 +108,16 @@ DEFAULTS: dict[str, Any] = {
 
 # Reading a learner's PDF or DOCX (detection/limits.py says what each guards against): what its zip may unpack to,
 # what it may hold, and what the parsing child process may spend. Over any of them: 422 with `file_too_complex`.
+_FILE_DEFAULTS = FileLimits()  # the defaults live with the limits (detection/limits.py); the environment may change them
 FILE_LIMITS = FileLimits(
-    max_unzipped_bytes=int(_env_number("FAIRPEER_FILE_MAX_UNZIPPED_MB", 40) * MB),
-    max_zip_entry_bytes=int(_env_number("FAIRPEER_FILE_MAX_PART_MB", 20) * MB),
-    max_zip_entries=int(_env_number("FAIRPEER_FILE_MAX_PARTS", 1000)),
-    max_compression_ratio=int(_env_number("FAIRPEER_FILE_MAX_COMPRESSION_RATIO", 100)),
-    max_pdf_pages=int(_env_number("FAIRPEER_FILE_MAX_PDF_PAGES", 300)),
-    max_paragraphs=int(_env_number("FAIRPEER_FILE_MAX_PARAGRAPHS", 20_000)),
-    max_chars=int(_env_number("FAIRPEER_FILE_MAX_CHARS", 1_000_000)),
-    parse_cpu_seconds=int(_env_number("FAIRPEER_FILE_PARSE_CPU_SECONDS", 4)),
-    parse_memory_bytes=int(_env_number("FAIRPEER_FILE_PARSE_MEMORY_MB", 512) * MB),
-    parse_wall_seconds=_env_number("FAIRPEER_FILE_PARSE_WALL_SECONDS", 4.5),
+    max_unzipped_bytes=int(_env_number("FAIRPEER_FILE_MAX_UNZIPPED_MB", _FILE_DEFAULTS.max_unzipped_bytes / MB) * MB),
+    max_zip_entry_bytes=int(_env_number("FAIRPEER_FILE_MAX_PART_MB", _FILE_DEFAULTS.max_zip_entry_bytes / MB) * MB),
+    max_zip_entries=int(_env_number("FAIRPEER_FILE_MAX_PARTS", _FILE_DEFAULTS.max_zip_entries)),
+    max_compression_ratio=int(_env_number("FAIRPEER_FILE_MAX_COMPRESSION_RATIO", _FILE_DEFAULTS.max_compression_ratio)),
+    max_pdf_pages=int(_env_number("FAIRPEER_FILE_MAX_PDF_PAGES", _FILE_DEFAULTS.max_pdf_pages)),
+    max_paragraphs=int(_env_number("FAIRPEER_FILE_MAX_PARAGRAPHS", _FILE_DEFAULTS.max_paragraphs)),
+    max_chars=int(_env_number("FAIRPEER_FILE_MAX_CHARS", _FILE_DEFAULTS.max_chars)),
+    parse_cpu_seconds=int(_env_number("FAIRPEER_FILE_PARSE_CPU_SECONDS", _FILE_DEFAULTS.parse_cpu_seconds)),
+    parse_memory_bytes=int(_env_number("FAIRPEER_FILE_PARSE_MEMORY_MB", _FILE_DEFAULTS.parse_memory_bytes / MB) * MB),
+    parse_wall_seconds=_env_number("FAIRPEER_FILE_PARSE_WALL_SECONDS", _FILE_DEFAULTS.parse_wall_seconds),
 )
