@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 
 from reviews import settings
-from reviews.accounts.callers import load_caller
+from reviews.accounts.callers import load_caller, session_owner_id
 from reviews.kernel import auth, error_handlers, inputs, logs, metrics
 from reviews.kernel.api import api
 from reviews.kernel.background import QUEUE_DEPTH
@@ -20,7 +20,7 @@ from reviews.kernel.ratelimit import limiter
 from reviews.moderation.services import unresolved_cases
 from reviews.ops.health import bp as health
 from reviews.web import bp as web
-from reviews.web import render_error, security
+from reviews.web import forms, render_error, security
 
 # Each feature folder may hold routes.py (its API blueprint ``blp``), pages.py (its pages blueprint ``bp``) and
 # tasks.py (its background tasks, registered when imported).
@@ -49,6 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app, load_caller)
     security.init_app(app)  # security headers, the session cookie's flags, no secret in the server's log
     limiter.init_app(app)
+    forms.init_app(app, session_owner_id)  # kept form drafts, the `size` filter, stale forms answered without losing the text
     api.init_app(app)
     app.register_blueprint(web)
     app.register_blueprint(health)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -10,15 +11,13 @@ from typing import Any
 
 import click
 from flask import Flask
-from sqlalchemy import select
 from werkzeug.serving import run_simple
 
 from calibration.files import calibrate_files
 from detection.folder import similarity_dir
-from reviews.accounts.models import User
-from reviews.accounts.services import create_sign_in_link, create_user
+from reviews.accounts.services import create_sign_in_link, create_user, replace_token, user_by_email
 from reviews.app import create_app
-from reviews.demo import seed_demo
+from reviews.demo import demo_exists, persona_links, seed_demo
 from reviews.kernel import logs
 from reviews.kernel.api import spec_dict
 from reviews.kernel.db import db
@@ -31,6 +30,22 @@ def build_app(**config: Any) -> Flask:
     app = create_app(config or None)
     celery_init_app(app)
     return app
+
+
+DEFAULT_PORT = 5000
+
+
+def default_base_url() -> str:
+    """Where the pages are served, as far as this process can tell: FAIRPEER_BASE_URL, else this machine on
+    $PORT (what `make run PORT=...` and `fairpeer serve` listen on), else port 5000."""
+    configured = os.environ.get("FAIRPEER_BASE_URL", "").strip()
+    if configured:
+        return configured.rstrip("/")
+    port = os.environ.get("PORT", "").strip()
+    return f"http://127.0.0.1:{port if port.isdigit() else DEFAULT_PORT}"
+
+
+BASE_URL_HELP = "The address the service is served on (default: $FAIRPEER_BASE_URL, else http://127.0.0.1:$PORT, else port 5000)."
 
 
 @click.group()
@@ -48,7 +63,7 @@ def init() -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int, envvar="PORT", help="Also read from $PORT.")
 def serve(host: str, port: int) -> None:
     """Run the web service; with no broker configured it also runs background and periodic work in-process."""
     app = build_app()
@@ -118,33 +133,56 @@ def users_create(email: str, name: str, admin: bool) -> None:
         click.echo(json.dumps({"id": user.id, "email": user.email, "token": token}))
 
 
+@users.command("token")
+@click.option("--email", required=True)
+def users_token(email: str) -> None:
+    """Issue a new API token (every earlier one stops working at once) and print {"id", "email", "token"} as JSON."""
+    app = build_app()
+    with app.app_context():
+        user = user_by_email(db.session, email)
+        if user is None:
+            raise click.ClickException(f"No user has the email {email}. Create one with `fairpeer users create`.")
+        token = replace_token(db.session, user, actor_id=None)
+        db.session.commit()
+        click.echo(json.dumps({"id": user.id, "email": user.email, "token": token}))
+
+
 @users.command("link")
 @click.option("--email", required=True)
-@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
-def users_link(email: str, base_url: str) -> None:
+@click.option("--base-url", default=None, help=BASE_URL_HELP)
+def users_link(email: str, base_url: str | None) -> None:
     """Print a single-use, expiring sign-in link for the browser pages."""
     app = build_app()
     with app.app_context():
-        user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+        user = user_by_email(db.session, email)
         if user is None:
             raise click.ClickException(f"No user has the email {email}. Create one with `fairpeer users create`.")
         secret, _ = create_sign_in_link(db.session, user, app.config["SIGN_IN_LINK_MINUTES"])
         db.session.commit()
-        click.echo(f"{base_url.rstrip('/')}/sign-in/{secret}")
+        click.echo(f"{(base_url or default_base_url()).rstrip('/')}/sign-in/{secret}")
 
 
 @main.command()
-@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
-def demo(base_url: str) -> None:
-    """Fill an empty database with a demo course and print a sign-in link per persona."""
+@click.option("--base-url", default=None, help=BASE_URL_HELP)
+def demo(base_url: str | None) -> None:
+    """Fill an empty database with a demo course and print a sign-in link per persona; run again, it prints fresh
+    links for the same personas."""
     app = build_app(BACKGROUND_MODE="inline")
+    base = (base_url or default_base_url()).rstrip("/")
     with app.app_context():
-        try:
-            links = seed_demo(db.session, app, base_url.rstrip("/"))
-        except RuntimeError as exc:
-            raise click.ClickException(str(exc)) from None
+        if demo_exists(db.session):
+            links = persona_links(db.session, app, base)
+            db.session.commit()
+            click.echo("The demo course is already there; fresh sign-in links (each works once):")
+        else:
+            try:
+                links = seed_demo(db.session, app, base)
+            except RuntimeError as exc:
+                raise click.ClickException(str(exc)) from None
     for persona, url in links.items():
         click.echo(f"{persona:>8}: {url}")
+    if base_url is None:
+        click.echo(f"The links point at {base}; for another address run `fairpeer demo --base-url URL` or set FAIRPEER_BASE_URL (or PORT).")
 
 
 @main.command()

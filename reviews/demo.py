@@ -49,13 +49,37 @@ ESSAYS = [
 ]
 
 
+# The personas whose sign-in links the demo prints, found again by these emails on a later run.
+PERSONAS = {
+    "learner": "ada@demo.fairpeer",
+    "mentor": "mentor@demo.fairpeer",
+    "staff": "staff@demo.fairpeer",
+    "admin": "admin@demo.fairpeer",
+}
+
+
+def demo_exists(session: Session) -> bool:
+    return session.scalar(select(User.id).where(User.email.in_(PERSONAS.values())).limit(1)) is not None
+
+
+def persona_links(session: Session, app: Flask, base_url: str) -> dict[str, str]:
+    """A fresh single-use sign-in link per demo persona there is (the caller commits)."""
+    users = {u.email: u for u in session.scalars(select(User).where(User.email.in_(PERSONAS.values())))}
+    links = {}
+    for persona, email in PERSONAS.items():
+        if email in users:
+            secret, _ = create_sign_in_link(session, users[email], app.config["SIGN_IN_LINK_MINUTES"])
+            links[persona] = f"{base_url}/sign-in/{secret}"
+    return links
+
+
 def seed_demo(session: Session, app: Flask, base_url: str) -> dict[str, str]:
     if session.scalar(select(User.id).limit(1)) is not None:
         raise RuntimeError("The database is not empty; `fairpeer demo` fills only an empty database.")
     rng = random.Random(7)
-    admin, _ = create_user(session, "admin@demo.fairpeer", "Demo Admin", is_admin=True)
-    staff, _ = create_user(session, "staff@demo.fairpeer", "Sam Staff")
-    mentor, _ = create_user(session, "mentor@demo.fairpeer", "Mia Mentor")
+    admin, _ = create_user(session, PERSONAS["admin"], "Demo Admin", is_admin=True)
+    staff, _ = create_user(session, PERSONAS["staff"], "Sam Staff")
+    mentor, _ = create_user(session, PERSONAS["mentor"], "Mia Mentor")
     course = courses.create_course(session, "Project Planning 101", "project-planning-101", admin.id)
     courses.add_member(session, course, staff.id, "staff", admin.id)
     courses.add_member(session, course, mentor.id, "mentor", admin.id)
@@ -116,9 +140,6 @@ def seed_demo(session: Session, app: Flask, base_url: str) -> dict[str, str]:
         session, ada_submission, learners[0], "learner", "unfair_review", "One review ignored my milestones section.", None
     )
     session.commit()
-    links = {}
-    for persona, user in (("learner", learners[0]), ("mentor", mentor), ("staff", staff), ("admin", admin)):
-        secret, _ = create_sign_in_link(session, user, app.config["SIGN_IN_LINK_MINUTES"])
-        links[persona] = f"{base_url}/sign-in/{secret}"
+    links = persona_links(session, app, base_url)
     session.commit()
     return links

@@ -10,6 +10,7 @@ from reviews.kernel.idempotency import IdempotencyKey
 from reviews.moderation.models import Case
 from reviews.scoring.models import ReviewerStat, Score
 from reviews.submissions.models import RejectedAttempt, StaffGrade, StoredFile, Submission
+from reviews.web.models import FormDraft
 
 metadata = Base.metadata
 
@@ -20,6 +21,7 @@ __all__ = [
     "Case",
     "Course",
     "Exposure",
+    "FormDraft",
     "IdempotencyKey",
     "IndexedDocument",
     "IndexedFingerprint",

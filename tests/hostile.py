@@ -321,6 +321,8 @@ def valid_bodies(world: World) -> dict[str, tuple[str, Any]]:
         ),
         "allocation.report_claimed_item": ("reviewer", {"kind": "junk", "message": "It looks like junk."}),
         "scoring.staff_grade": ("staff", {"scores": {"scope": 1, "risks": 1}, "note": "Fair."}),
+        "scoring.correct_sample": ("staff", {"scores": {"scope": 2, "risks": 3}}),
+        "courses.update_assignment": ("staff", {"title": "Plan a bigger project", "template": "Start here.", "lineage": "plan-2031"}),
         "moderation.resolve_case": ("mentor", {"action": "dismiss", "note": "Nothing to do.", "review_id": "nope"}),
     }
 

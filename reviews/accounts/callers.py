@@ -13,7 +13,7 @@ from typing import cast
 from flask import current_app, g, request, session
 from sqlalchemy import Select, bindparam, select
 
-from reviews.accounts.models import ApiToken, User
+from reviews.accounts.models import ApiToken, User, WebSession
 from reviews.accounts.services import TOUCH_EVERY, find_web_session
 from reviews.kernel.auth import current_caller, current_caller_or_none, hash_secret, require_admin_caller
 from reviews.kernel.db import db, utcnow
@@ -57,6 +57,15 @@ def load_caller() -> User | None:
         web.last_seen_at = now
         db.session.commit()
     return user
+
+
+def session_owner_id() -> str | None:
+    """Whose this browser's page session is or was, even when it has ended (signed out, expired, idle): so that a
+    form kept after it ended is given back only to that person (reviews/web/forms.py)."""
+    secret = session.get(SESSION_KEY)
+    if not isinstance(secret, str) or not secret:
+        return None
+    return db.session.scalar(select(WebSession.user_id).where(WebSession.token_hash == hash_secret(secret)))
 
 
 def course_scope(user: User) -> str | None:

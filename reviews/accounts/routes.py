@@ -9,7 +9,7 @@ from sqlalchemy import select
 from reviews.accounts import services
 from reviews.accounts.callers import current_user, require_admin
 from reviews.accounts.models import User
-from reviews.accounts.schemas import SignInLinkSchema, UserCreatedSchema
+from reviews.accounts.schemas import SignInLinkSchema, TokenIssuedSchema, UserCreatedSchema
 from reviews.courses.access import LEARNER, MENTOR, STAFF, membership_role
 from reviews.courses.models import Membership
 from reviews.kernel.api import Blueprint
@@ -20,6 +20,25 @@ from reviews.kernel.ratelimit import limiter, sign_in_limit
 from reviews.kernel.schemas import Email, String
 
 blp = Blueprint("accounts", __name__, url_prefix="/api", description="Users, tokens and sign-in links")
+
+
+def _not_blank(text: str) -> None:
+    if not text.strip():
+        raise ma.ValidationError("Give the person's name.")
+
+
+class UserCreate(ma.Schema):
+    """A new user (POST /api/users, and the administrators' page)."""
+
+    email = Email(
+        required=True, error_messages={"required": "Give an email address.", "invalid": "Give an email address like name@example.org."}
+    )
+    name = String(
+        required=True,
+        validate=[ma.validate.Length(max=200, error="Give a name of at most 200 characters."), _not_blank],
+        error_messages={"required": "Give the person's name."},
+    )
+    is_admin = ma.fields.Boolean(load_default=False, metadata={"description": "An administrator (every course, every user)."})
 
 
 class SignInLinkQuery(ma.Schema):
@@ -40,11 +59,6 @@ class ScopedSignInLinkSchema(SignInLinkSchema):
     )
 
 
-class UserCreate(ma.Schema):
-    email = Email(required=True)
-    name = String(required=True, validate=ma.validate.Length(min=1, max=200))
-
-
 @blp.route("/users", methods=["POST"])
 @idempotent
 @blp.arguments(UserCreate)
@@ -52,10 +66,34 @@ class UserCreate(ma.Schema):
 @blp.refusals(409, conflict="A user with that email exists already.")
 @blp.refusals(409, conflict=KEY_REUSED)
 def create_user(body: dict[str, Any]) -> Any:
-    """Create a user (admin); the answer carries their API token, shown only this once."""
+    """Create a user (admin); ``is_admin`` makes them an administrator. The answer carries their API token, shown
+    only this once."""
     admin = require_admin()
-    user, token = services.create_user(db.session, body["email"], body["name"], actor_id=admin.id)
+    user, token = services.create_user(db.session, body["email"], body["name"], is_admin=body["is_admin"], actor_id=admin.id)
     return {"id": user.id, "email": user.email, "name": user.name, "token": token}
+
+
+@blp.route("/users/<user_id>/token", methods=["POST"])
+@blp.response(201, TokenIssuedSchema)
+@blp.refusals(403, forbidden="Only an administrator, or the user themself, may issue a user's new token.")
+@blp.refusals(404, not_found="No user has that id.")
+def issue_token(user_id: str) -> Any:
+    """A new API token for the user (an administrator for anyone; a user for themself, to replace a token that
+    leaked). Every earlier token of theirs stops working at once, and their page sessions end.
+
+    Not idempotent: each call issues another token and voids the one before, so a lost answer is mended by
+    calling again (an administrator), or by asking an administrator or `fairpeer users token` (a user whose
+    own token this call voided).
+    """
+    caller = current_user()
+    if not caller.is_admin and caller.id != user_id:
+        raise forbidden("Only an administrator, or the user themself, may issue a user's new token.")
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise not_found("That user")
+    token = services.replace_token(db.session, user, caller.id)
+    db.session.commit()
+    return {"id": user.id, "email": user.email, "token": token}
 
 
 @blp.route("/users/<user_id>/sign-in-links", methods=["POST"])

@@ -17,3 +17,11 @@ class UserCreatedSchema(ma.Schema):
 class SignInLinkSchema(ma.Schema):
     url = String(required=True, metadata={"description": "The single-use sign-in link for the browser pages."})
     expires_at = String(required=True, metadata={"description": "ISO 8601."})
+
+
+class TokenIssuedSchema(ma.Schema):
+    id = String(required=True)
+    email = String(required=True)
+    token = String(
+        required=True, metadata={"description": "The user's new API token, shown only this once; every earlier one stopped working."}
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from reviews.accounts.models import ApiToken, SignInLink, User, WebSession
@@ -18,7 +18,11 @@ def create_user(session: Session, email: str, name: str, *, is_admin: bool = Fal
     """A new user and their API token (returned once; only its hash is stored)."""
     email = email.strip().lower()
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise DomainError("conflict", f"A user with email {email} already exists. Use that account.")
+        raise DomainError(
+            "conflict",
+            f"A user with email {email} already exists. Use that account.",
+            {"fields": {"email": [f"Someone already has the email {email}: find them with the search instead."]}},
+        )
     user = User(email=email, name=name.strip(), is_admin=is_admin)
     session.add(user)
     session.flush()
@@ -28,11 +32,37 @@ def create_user(session: Session, email: str, name: str, *, is_admin: bool = Fal
 
 
 def issue_token(session: Session, user: User) -> str:
-    """A new API token for the user. Whoever gets a new token gets a fresh start: their page sessions end too."""
+    """A new API token for the user, replacing every token they had (those stop working in this transaction).
+    Whoever gets a new token gets a fresh start: their page sessions end too."""
     token = new_secret("fp")
+    session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     session.add(ApiToken(user_id=user.id, token_hash=hash_secret(token)))
     end_web_sessions(session, user.id)
     return token
+
+
+def replace_token(session: Session, user: User, actor_id: str | None) -> str:
+    """``issue_token`` asked for by a person (an administrator, the user, the command line), on the audit trail."""
+    token = issue_token(session, user)
+    audit.record(session, None, actor_id, "user.token_issued", f"user:{user.id}")
+    return token
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def search_users(session: Session, text: str, page: int, per_page: int) -> tuple[list[User], int]:
+    """Users whose email or name contains ``text`` (any case; every user when it is blank), by email, one page of
+    them (pages count from 1), and how many match in all."""
+    query = select(User)
+    words = text.strip()
+    if words:
+        # autoescape: a % or _ typed in the search matches itself, not anything.
+        query = query.where(or_(User.email.icontains(words, autoescape=True), User.name.icontains(words, autoescape=True)))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    users = list(session.scalars(query.order_by(User.email).limit(per_page).offset((max(page, 1) - 1) * per_page)))
+    return users, total
 
 
 def create_sign_in_link(

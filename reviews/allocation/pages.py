@@ -1,4 +1,5 @@
-"""Reviewing from the assignment page: claim an item, send its review, report it."""
+"""Reviewing from the assignment page: claim an item, send its review, report it (each through the form kernel:
+errors beside their fields, the typed text kept, a redirect back to the page)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,13 @@ from reviews.kernel.ratelimit import claim_limit, limiter
 from reviews.moderation import services as moderation
 from reviews.moderation.schemas import REPORT_KINDS
 from reviews.submissions.pages import assignment_url
-from reviews.web import act, back_to, check_csrf, feature_pages
+from reviews.web import check_csrf, feature_pages
+from reviews.web.forms import keep_form, submit_form
 
 bp = feature_pages("allocation", __name__)
+
+# The forms of the assignment page that post here (reviews/submissions/templates/submissions/assignment.html).
+CLAIM_FORM, REVIEW_FORM, REPORT_FORM = "claim", "review", "report"
 
 
 @bp.route("/assignments/<assignment_id>/claim", methods=["POST"])
@@ -28,9 +33,29 @@ def claim(assignment_id: str) -> Any:
     assignment = get_assignment(db.session, assignment_id)
     require_role(assignment.course_id, user, (LEARNER,), "That assignment", "claim reviews")
     lease, extra = current_app.config["CLAIM_LEASE_MINUTES"], current_app.config["OVER_REVIEW_EXTRA"]
-    return act(
-        lambda: allocation.claim_next_review(db.session, assignment.id, user, lease, extra), assignment_url(assignment.id, anchor="claim")
+    return submit_form(
+        CLAIM_FORM,
+        assignment_url(assignment.id),
+        lambda: allocation.claim_next_review(db.session, assignment.id, user, lease, extra),
+        after=lambda: assignment_url(assignment.id, anchor="claim"),
     )
+
+
+def _review_body(criteria: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The review as the API takes it, from the form's fields (named like the API's: ``scores.<key>``,
+    ``comments.<key>``, ``overall_comment``), and the sentences for points that are not a number."""
+    body: dict[str, Any] = {"scores": {}, "comments": {}, "overall_comment": request.form.get("overall_comment", "")}
+    problems: dict[str, list[str]] = {}
+    for criterion in criteria:
+        name, raw = f"scores.{criterion['key']}", request.form.get(f"scores.{criterion['key']}", "").strip()
+        try:
+            body["scores"][criterion["key"]] = float(raw)
+        except ValueError:
+            problems[name] = [f"Give {criterion['title']} a number of points from 0 to {criterion['max_points']}."]
+        comment = request.form.get(f"comments.{criterion['key']}", "").strip()
+        if comment:
+            body["comments"][criterion["key"]] = comment
+    return body, problems
 
 
 @bp.route("/review-claims/<claim_id>/review", methods=["POST"])
@@ -39,20 +64,15 @@ def review(claim_id: str) -> Any:
     user = signed_in()
     claim, assignment, submission = allocation.claim_for_review(db.session, claim_id, user.id)
     require_in_scope(assignment.course_id, user, "That claim")
-    body: dict[str, Any] = {"scores": {}, "comments": {}, "overall_comment": request.form.get("overall_comment", "")}
-    for criterion in assignment.criteria:
-        raw = request.form.get(f"score_{criterion['key']}", "")
-        try:
-            body["scores"][criterion["key"]] = float(raw)
-        except ValueError:
-            return back_to(assignment_url(assignment.id), f"Give a number of points for {criterion['title']}.", "error")
-        comment = request.form.get(f"comment_{criterion['key']}", "").strip()
-        if comment:
-            body["comments"][criterion["key"]] = comment
+    back = assignment_url(assignment.id)
+    body, problems = _review_body(assignment.criteria)
+    if problems:
+        return keep_form(REVIEW_FORM, back, problems)
     debounce = current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"]
-    return act(
+    return submit_form(
+        REVIEW_FORM,
+        back,
         lambda: allocation.submit_review(db.session, claim, assignment, submission, body, debounce),
-        assignment_url(assignment.id),
         "Review sent. Thank you.",
     )
 
@@ -63,9 +83,15 @@ def report_claim(claim_id: str) -> Any:
     user = signed_in()
     claim = allocation.own_claim(db.session, claim_id, user.id)
     require_in_scope(get_assignment(db.session, claim.assignment_id).course_id, user, "That claim")
-    kind = request.form.get("kind", "other")
+    back = assignment_url(claim.assignment_id)
+    kind = request.form.get("kind", "")
     if kind not in REPORT_KINDS:
-        kind = "other"
-    moderation.report_claimed_item(db.session, claim, user, kind, request.form.get("message", "")[:20_000])
-    db.session.commit()
-    return back_to(assignment_url(claim.assignment_id), "Thank you: a mentor will look at your report.")
+        return keep_form(REPORT_FORM, back, {"kind": ["Choose what is wrong with this work."]})
+    message = request.form.get("message", "")[:20_000]
+    return submit_form(
+        REPORT_FORM,
+        back,
+        lambda: moderation.report_claimed_item(db.session, claim, user, kind, message),
+        "Thank you: a mentor will look at your report.",
+        refusal_field="message",
+    )

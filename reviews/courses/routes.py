@@ -11,13 +11,15 @@ from reviews.courses.access import MENTOR, ROLES, STAFF, require_member, require
 from reviews.courses.models import Assignment, Course
 from reviews.courses.schemas import AssignmentListSchema, AssignmentSchema, AuditTrailSchema, CourseSchema, MembershipSchema
 from reviews.kernel.api import Blueprint
-from reviews.kernel.audit import AuditEvent
 from reviews.kernel.db import db
 from reviews.kernel.errors import not_found
 from reviews.kernel.idempotency import KEY_REUSED, idempotent
 from reviews.kernel.schemas import AwareDateTime, String
 
 blp = Blueprint("courses", __name__, url_prefix="/api", description="Courses, members and assignments")
+
+# The request schemas; the pages load their forms through them too (one validation for both).
+KEY_RULE = "Use 1-40 lowercase letters, digits and underscores."
 
 
 class CourseCreate(ma.Schema):
@@ -30,13 +32,33 @@ class MemberCreate(ma.Schema):
     role = String(required=True, validate=ma.validate.OneOf(ROLES))
 
 
+class Level(ma.Schema):
+    points = ma.fields.Integer(required=True, strict=True)
+    description = String(required=True, validate=ma.validate.Length(min=1, max=1000))
+
+
 class Criterion(ma.Schema):
-    key = String(
-        required=True, validate=ma.validate.Regexp(r"^[a-z0-9_]{1,40}$", error="Use 1-40 lowercase letters, digits and underscores.")
-    )
+    key = String(required=True, validate=ma.validate.Regexp(r"^[a-z0-9_]{1,40}$", error=KEY_RULE))
     title = String(required=True, validate=ma.validate.Length(min=1, max=200))
     description = String(load_default="", validate=ma.validate.Length(max=4000))
     max_points = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=1000))
+    levels = ma.fields.List(
+        ma.fields.Nested(Level),
+        validate=ma.validate.Length(max=1001),
+        metadata={"description": "Optional level descriptors reviewers see: each points value within 0..max_points, once."},
+    )
+
+    @ma.validates_schema(skip_on_field_errors=True)
+    def _levels_within_points(self, data: dict[str, Any], **_: Any) -> None:
+        if "max_points" not in data:  # a partial load: nothing to hold the levels against
+            return
+        points = [level["points"] for level in data.get("levels") or [] if "points" in level]
+        outside = sorted({p for p in points if not 0 <= p <= data["max_points"]})
+        if outside:
+            shown = ", ".join(str(p) for p in outside)
+            raise ma.ValidationError(f"Level points must lie between 0 and {data['max_points']}; {shown} does not.", "levels")
+        if len(set(points)) != len(points):
+            raise ma.ValidationError("Each level needs its own points value; two levels share one.", "levels")
 
 
 class Rubric(ma.Schema):
@@ -59,6 +81,36 @@ class AssignmentCreate(ma.Schema):
     min_words = ma.fields.Integer(load_default=20, strict=True, validate=ma.validate.Range(min=1, max=100_000))
     due_at = AwareDateTime(load_default=None, allow_none=True)
     review_due_at = AwareDateTime(load_default=None, allow_none=True)
+
+
+class AssignmentUpdate(ma.Schema):
+    """A partial update: only the settings given change; ``rubric`` replaces the whole rubric."""
+
+    title = String(validate=ma.validate.Length(min=1, max=300))
+    prompt = String(validate=ma.validate.Length(max=100_000))
+    template = String(allow_none=True, validate=ma.validate.Length(max=100_000))
+    lineage = String(allow_none=True, validate=ma.validate.Length(max=120))
+    rubric = ma.fields.Nested(Rubric)
+    reviews_required = ma.fields.Integer(strict=True, validate=ma.validate.Range(min=1, max=20))
+    reviews_to_give = ma.fields.Integer(strict=True, validate=ma.validate.Range(min=0, max=50))
+    calibration_share = ma.fields.Float(validate=ma.validate.Range(min=0, max=1, max_inclusive=False), metadata={"exclusiveMaximum": 1.0})
+    max_attempts = ma.fields.Integer(allow_none=True, strict=True, validate=ma.validate.Range(min=1, max=100))
+    attempt_cooldown_hours = ma.fields.Float(validate=ma.validate.Range(min=0, max=24 * 365))
+    min_words = ma.fields.Integer(strict=True, validate=ma.validate.Range(min=1, max=100_000))
+    due_at = AwareDateTime(allow_none=True)
+    review_due_at = AwareDateTime(allow_none=True)
+
+
+class AuditQuery(ma.Schema):
+    actor = String(load_default=None, metadata={"description": "The acting user's id or email address."})
+    action = String(load_default=None, validate=ma.validate.Length(max=64), metadata={"description": "e.g. member.removed."})
+    subject = String(load_default=None, validate=ma.validate.Length(max=120), metadata={"description": "e.g. assignment:<id>."})
+    since = AwareDateTime(load_default=None, metadata={"description": "Events at or after this moment (ISO 8601)."})
+    until = AwareDateTime(load_default=None, metadata={"description": "Events before this moment (ISO 8601)."})
+    limit = ma.fields.Integer(load_default=500, validate=ma.validate.Range(min=1, max=5000))
+    cursor = String(
+        load_default=None, validate=ma.validate.Length(max=200), metadata={"description": "A next_cursor from an earlier page."}
+    )
 
 
 @blp.route("/courses", methods=["POST"])
@@ -91,6 +143,21 @@ def add_member(body: dict[str, Any], course_id: str) -> Any:
     return {"course_id": course.id, "user_id": membership.user_id, "role": membership.role}
 
 
+@blp.route("/courses/<course_id>/members/<user_id>", methods=["DELETE"])
+@blp.response(204)
+@blp.refusals(409, last_staff="The member is the course's only staff member: add another staff member first.")
+def remove_member(course_id: str, user_id: str) -> Any:
+    """Remove a member from the course (admin, staff); 404 when the user is not a member."""
+    caller = current_user()
+    course = db.session.get(Course, course_id)
+    if course is None:
+        raise not_found("That course")
+    require_role(course.id, caller, (STAFF,), "That course", "remove members")
+    services.remove_member(db.session, course, user_id, caller.id)
+    db.session.commit()
+    return ""
+
+
 @blp.route("/courses/<course_id>/assignments", methods=["GET"])
 @blp.response(200, AssignmentListSchema)
 def list_assignments(course_id: str) -> Any:
@@ -116,6 +183,7 @@ def list_assignments(course_id: str) -> Any:
     "reviews_required.",
 )
 @blp.refusals(422, invalid_request="review_due_at comes before due_at.")
+@blp.refusals(422, invalid_request="A criterion's level descriptors give points outside 0 to its max_points, or the same points twice.")
 @blp.refusals(409, conflict=KEY_REUSED)
 def create_assignment(body: dict[str, Any], course_id: str) -> Any:
     """Create an assignment with its rubric (staff)."""
@@ -138,27 +206,33 @@ def get_assignment(assignment_id: str) -> Any:
     return services.assignment_json(assignment, role if role != MENTOR else MENTOR)
 
 
-class AuditQuery(ma.Schema):
-    limit = ma.fields.Integer(load_default=500, validate=ma.validate.Range(min=1, max=5000))
+@blp.route("/assignments/<assignment_id>", methods=["PATCH"])
+@blp.arguments(AssignmentUpdate)
+@blp.response(200, AssignmentSchema)
+@blp.refusals(422, invalid_request="The settings after the change break a rule of POST /api/courses/{course_id}/assignments.")
+@blp.refusals(
+    409,
+    settings_locked="Reviews exist for the assignment and the change touches its rubric's keys or points, or reviews_required "
+    "(details.locked names them).",
+)
+def update_assignment(body: dict[str, Any], assignment_id: str) -> Any:
+    """Change some settings of an assignment (staff); the settings left out stay as they are."""
+    caller = current_user()
+    assignment, _ = services.get_assignment_for(db.session, assignment_id, caller, (STAFF,), "change the assignment")
+    services.update_assignment(db.session, assignment, body, caller.id)
+    db.session.commit()
+    return services.assignment_json(assignment, STAFF)
 
 
 @blp.route("/courses/<course_id>/audit", methods=["GET"])
 @blp.arguments(AuditQuery, location="query")
 @blp.response(200, AuditTrailSchema)
 def audit_trail(query: dict[str, Any], course_id: str) -> Any:
-    """The course's audit trail, newest first (staff)."""
+    """The course's audit trail, newest first, filtered and a page at a time (staff)."""
     caller = current_user()
     if db.session.get(Course, course_id) is None:
         raise not_found("That course")
     require_role(course_id, caller, (STAFF,), "That course", "read the audit trail")
-    rows = db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.course_id == course_id)
-        .order_by(AuditEvent.created_at.desc(), AuditEvent.id)
-        .limit(query["limit"])
-    )
-    return {
-        "events": [
-            {"at": e.created_at.isoformat(), "actor": e.actor_id, "action": e.action, "subject": e.subject, "data": e.data} for e in rows
-        ]
-    }
+    filters = services.AuditFilters(query["actor"], query["action"], query["subject"], query["since"], query["until"])
+    rows, next_cursor = services.audit_events(db.session, course_id, filters, query["limit"], query["cursor"])
+    return {"events": [services.audit_event_json(event) for event, _ in rows], "next_cursor": next_cursor}

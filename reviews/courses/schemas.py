@@ -1,10 +1,19 @@
-"""Response schemas of the course, member, assignment and audit endpoints."""
+"""Response schemas of the course, member, assignment and audit endpoints (the request schemas sit beside their
+routes, and the pages load their forms through those same schemas)."""
 
 from __future__ import annotations
 
 import marshmallow as ma
 
-from reviews.kernel.schemas import String
+from reviews.courses.access import ROLES
+from reviews.kernel.schemas import Email, String
+
+
+class MemberByEmail(ma.Schema):
+    """The pages add a member by email address (the API takes the user's id)."""
+
+    email = Email(required=True, error_messages={"invalid": "Give an email address, like name@example.org."})
+    role = String(required=True, validate=ma.validate.OneOf(ROLES, error="Choose learner, mentor or staff."))
 
 
 class CourseSchema(ma.Schema):
@@ -27,7 +36,9 @@ class AssignmentSchema(ma.Schema):
     title = String(required=True)
     prompt = String(required=True)
     template = String(required=True, allow_none=True)
-    rubric = ma.fields.Dict(required=True, metadata={"description": "{criteria: [{key, title, description, max_points}]}."})
+    rubric = ma.fields.Dict(
+        required=True, metadata={"description": "{criteria: [{key, title, description, max_points, levels?: [{points, description}]}]}."}
+    )
     reviews_required = ma.fields.Integer(required=True)
     reviews_to_give = ma.fields.Integer(required=True)
     max_attempts = ma.fields.Integer(required=True, allow_none=True, metadata={"description": "null: unlimited."})
@@ -46,6 +57,7 @@ class AssignmentListSchema(ma.Schema):
 
 
 class AuditEventSchema(ma.Schema):
+    id = String(required=True)
     at = String(required=True, metadata={"description": "ISO 8601."})
     actor = String(required=True, allow_none=True, metadata={"description": "The acting user's id; null for the service."})
     action = String(required=True)
@@ -55,3 +67,6 @@ class AuditEventSchema(ma.Schema):
 
 class AuditTrailSchema(ma.Schema):
     events = ma.fields.List(ma.fields.Nested(AuditEventSchema), required=True, metadata={"description": "Newest first."})
+    next_cursor = String(
+        required=True, allow_none=True, metadata={"description": "Pass as `cursor` for the next, older page; null: this is the last."}
+    )

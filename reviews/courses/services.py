@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from reviews.accounts.callers import course_scope
 from reviews.accounts.models import User
-from reviews.courses.access import STAFF, outside_scope
+from reviews.accounts.services import create_sign_in_link
+from reviews.allocation.models import Review
+from reviews.courses.access import LEARNER, MENTOR, STAFF, outside_scope
 from reviews.courses.models import Assignment, Course, Membership
 from reviews.kernel import audit
+from reviews.kernel.audit import AuditEvent
 from reviews.kernel.errors import DomainError, forbidden, invalid, not_found
+
+# The settings an assignment keeps once it has a review: the reviews given so far were made against them.
+LOCKED_SETTINGS = {
+    "rubric": "the rubric's criteria and their points",
+    "reviews_required": "the number of reviews each submission needs",
+}
 
 
 def slugify(title: str) -> str:
@@ -48,6 +61,54 @@ def add_member(session: Session, course: Course, user_id: str, role: str, actor_
     return membership
 
 
+def find_user_by_email(session: Session, email: str) -> User:
+    """The user with this email address; the pages add members by email (the API by id)."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise invalid(
+            {"email": [f"No one has an account with {email.strip()}. An administrator creates accounts first."]},
+            "No user has that email address; ask an administrator to create the account first.",
+        )
+    return user
+
+
+def get_membership(session: Session, course_id: str, user_id: str) -> Membership:
+    membership = session.scalar(select(Membership).where(Membership.course_id == course_id, Membership.user_id == user_id))
+    if membership is None:
+        raise not_found("That member")
+    return membership
+
+
+def remove_member(session: Session, course: Course, user_id: str, actor_id: str) -> None:
+    """Take a member out of the course; the course always keeps at least one staff member."""
+    membership = get_membership(session, course.id, user_id)
+    if membership.role == STAFF:
+        staff = session.scalar(select(func.count(Membership.id)).where(Membership.course_id == course.id, Membership.role == STAFF))
+        if staff == 1:
+            raise DomainError(
+                "last_staff",
+                "This is the course's only staff member: add another staff member first, then remove this one.",
+            )
+    session.delete(membership)
+    session.flush()
+    audit.record(session, course.id, actor_id, "member.removed", f"user:{user_id}", role=membership.role)
+
+
+def learner_sign_in_link(session: Session, course: Course, user_id: str, caller: User, minutes: int) -> tuple[str, datetime]:
+    """A single-use sign-in link for a learner of the course, limited to it (the API's rule: links for
+    administrators, mentors and staff are an administrator's to give)."""
+    membership = get_membership(session, course.id, user_id)
+    user = session.get_one(User, user_id)
+    roles = set(session.scalars(select(Membership.role).where(Membership.user_id == user_id)))
+    if membership.role != LEARNER or (not caller.is_admin and (user.is_admin or roles & {MENTOR, STAFF})):
+        raise forbidden(
+            "Only an administrator may create sign-in links for administrators, mentors and staff: ask one, "
+            "or run `fairpeer users link` on the server."
+        )
+    secret, link = create_sign_in_link(session, user, minutes, caller.id, course.id)
+    return secret, link.expires_at
+
+
 def validate_assignment_settings(data: dict[str, Any]) -> None:
     criteria = data["rubric"]["criteria"]
     keys = [c["key"] for c in criteria]
@@ -76,6 +137,61 @@ def create_assignment(session: Session, course: Course, data: dict[str, Any], ac
     session.add(assignment)
     session.flush()
     audit.record(session, course.id, actor_id, "assignment.created", f"assignment:{assignment.id}", title=assignment.title)
+    return assignment
+
+
+def has_reviews(session: Session, assignment_id: str) -> bool:
+    """Whether anyone reviewed anything of the assignment yet (a staff sample counts)."""
+    return session.scalar(select(Review.id).where(Review.assignment_id == assignment_id).limit(1)) is not None
+
+
+def _points_by_key(rubric: dict[str, Any]) -> list[tuple[str, int]]:
+    return [(c["key"], c["max_points"]) for c in rubric.get("criteria", [])]
+
+
+def assignment_settings(assignment: Assignment) -> dict[str, Any]:
+    """Every setting the create request takes, as the assignment holds it now."""
+    return {
+        "title": assignment.title,
+        "prompt": assignment.prompt,
+        "template": assignment.template,
+        "lineage": assignment.lineage,
+        "rubric": assignment.rubric,
+        "reviews_required": assignment.reviews_required,
+        "reviews_to_give": assignment.reviews_to_give,
+        "calibration_share": assignment.calibration_share,
+        "max_attempts": assignment.max_attempts,
+        "attempt_cooldown_hours": assignment.attempt_cooldown_hours,
+        "min_words": assignment.min_words,
+        "due_at": assignment.due_at,
+        "review_due_at": assignment.review_due_at,
+    }
+
+
+def update_assignment(session: Session, assignment: Assignment, changes: dict[str, Any], actor_id: str) -> Assignment:
+    """Change some settings, with the create request's rules over the result. Once the assignment has a review,
+    its rubric's keys and points and its reviews_required stay as they are (409 ``settings_locked``)."""
+    current = assignment_settings(assignment)
+    merged = {**current, **changes}
+    validate_assignment_settings(merged)
+    changed = sorted(k for k in changes if changes[k] != current[k])
+    locking = [
+        k
+        for k in LOCKED_SETTINGS
+        if k in changed and (k != "rubric" or _points_by_key(changes["rubric"]) != _points_by_key(current["rubric"]))
+    ]
+    if locking and has_reviews(session, assignment.id):
+        named = " and ".join(LOCKED_SETTINGS[k] for k in locking)
+        raise DomainError(
+            "settings_locked",
+            f"Reviews exist for this assignment, so {named} can no longer change; keep them as they are.",
+            {"locked": locking, "fields": {k: [f"Reviews exist, so {LOCKED_SETTINGS[k]} can no longer change."] for k in locking}},
+        )
+    for key in changed:
+        setattr(assignment, key, changes[key])
+    session.flush()
+    if changed:
+        audit.record(session, assignment.course_id, actor_id, "assignment.updated", f"assignment:{assignment.id}", changed=changed)
     return assignment
 
 
@@ -133,3 +249,73 @@ def assignment_json(assignment: Assignment, role: str) -> dict[str, Any]:
         out["lineage"] = assignment.lineage
         out["released_at"] = assignment.released_at.isoformat() if assignment.released_at else None
     return out
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    actor: str | None = None
+    action: str | None = None
+    subject: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def encode_cursor(at: datetime, event_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{at.isoformat()}|{event_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        at, _, event_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition("|")
+        if not event_id:
+            raise ValueError(cursor)
+        return datetime.fromisoformat(at), event_id
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise invalid(
+            {"cursor": ["Not a cursor this service gave: pass next_cursor from an earlier page as it is."]},
+            "The cursor is not one this service gave; start again without it.",
+        ) from None
+
+
+def audit_events(
+    session: Session, course_id: str, filters: AuditFilters, limit: int, cursor: str | None = None
+) -> tuple[list[tuple[AuditEvent, User | None]], str | None]:
+    """A page of the course's audit trail, newest first, each event with its actor, and the cursor of the next page.
+
+    Ordered by (created_at, id), both descending, and the cursor holds both: events written meanwhile (always
+    newer) never shift a later page, and events written in the same instant are neither skipped nor repeated.
+    """
+    query = (
+        select(AuditEvent, User)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.course_id == course_id)
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    )
+    if filters.actor:
+        actor = filters.actor.strip()
+        query = query.where(User.email == actor.lower() if "@" in actor else AuditEvent.actor_id == actor)
+    if filters.action:
+        query = query.where(AuditEvent.action == filters.action.strip())
+    if filters.subject:
+        query = query.where(AuditEvent.subject == filters.subject.strip())
+    if filters.since:
+        query = query.where(AuditEvent.created_at >= filters.since)
+    if filters.until:
+        query = query.where(AuditEvent.created_at < filters.until)
+    if cursor:
+        at, event_id = decode_cursor(cursor)
+        query = query.where(or_(AuditEvent.created_at < at, and_(AuditEvent.created_at == at, AuditEvent.id < event_id)))
+    rows: list[tuple[AuditEvent, User | None]] = [(event, user) for event, user in session.execute(query.limit(limit + 1)).tuples()]
+    next_cursor = encode_cursor(rows[limit - 1][0].created_at, rows[limit - 1][0].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def audit_event_json(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "at": event.created_at.isoformat(),
+        "actor": event.actor_id,
+        "action": event.action,
+        "subject": event.subject,
+        "data": event.data,
+    }

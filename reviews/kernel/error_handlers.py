@@ -116,7 +116,14 @@ def init_app(app: Flask, render_html: HtmlRenderer) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         app.logger.exception("unhandled error")
-        return json_error(500, "internal_error", "Something went wrong on our side. Try again in a moment.", None)
+        message = "Something went wrong on our side. Try again in a moment."
+        if not wants_json():
+            try:
+                return html(500, message)  # a page never answers with raw JSON
+            except Exception:  # the error page itself failed (its database is gone, say)
+                app.logger.exception("the error page failed")
+                return Response(message, status=500, mimetype="text/plain")
+        return json_error(500, "internal_error", message, None)
 
 
 def _retry_after(exc: HTTPException) -> int:

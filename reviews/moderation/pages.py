@@ -18,15 +18,21 @@ from reviews.kernel.errors import forbidden, not_found
 from reviews.moderation import actions as case_actions
 from reviews.moderation import services as moderation
 from reviews.moderation.models import OPEN
-from reviews.moderation.schemas import ACTIONS
+from reviews.moderation.schemas import ACTIONS, KIND_WORDS
 from reviews.scoring.services import score_json
 from reviews.submissions import services as submissions
 from reviews.submissions.files import file_json
 from reviews.submissions.models import Submission
 from reviews.submissions.pages import assignment_url
-from reviews.web import act, back_to, check_csrf, feature_pages
+from reviews.web import check_csrf, feature_pages
+from reviews.web.forms import keep_form, submit_form
 
 bp = feature_pages("moderation", __name__)
+
+
+@bp.app_template_filter("case_kind")
+def case_kind(kind: str) -> str:
+    return KIND_WORDS.get(kind, kind.replace("_", " "))
 
 
 def _case_url(case_id: str) -> str:
@@ -102,25 +108,26 @@ def _case_for_handler(case_id: str) -> tuple[Any, Any]:
 def claim_case(case_id: str) -> Any:
     check_csrf()
     row, user = _case_for_handler(case_id)
-    return act(lambda: moderation.claim_case(db.session, row, user), _case_url(row.id), "You claimed this case.")
+    return submit_form("claim", _case_url(row.id), lambda: moderation.claim_case(db.session, row, user), "You claimed this case.")
 
 
 @bp.route("/escalations/<case_id>/resolve", methods=["POST"])
 def resolve_case(case_id: str) -> Any:
     check_csrf()
     row, user = _case_for_handler(case_id)
+    back = _case_url(row.id)
     body: dict[str, Any] = {"action": request.form.get("action", ""), "note": request.form.get("note", "")[:20_000]}
     if body["action"] not in ACTIONS:
-        return back_to(_case_url(row.id), "Choose one of the actions.", "error")
+        return keep_form("resolve", back, {"action": ["Choose one of the actions."]})
     if request.form.get("score"):
         try:
             body["score"] = float(request.form["score"])
         except ValueError:
-            return back_to(_case_url(row.id), "The score must be a number.", "error")
+            return keep_form("resolve", back, {"score": ["The score must be a number, for example 7.5."]})
     if request.form.get("review_id"):
         body["review_id"] = request.form["review_id"].strip()
     debounce = current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"]
-    return act(lambda: case_actions.resolve(db.session, row, user, body, debounce), _case_url(row.id), "Case updated.")
+    return submit_form("resolve", back, lambda: case_actions.resolve(db.session, row, user, body, debounce), "Case updated.")
 
 
 @bp.route("/submissions/<submission_id>/appeal", methods=["POST"])
@@ -132,8 +139,10 @@ def appeal(submission_id: str) -> Response:
     if role != LEARNER:
         raise forbidden("Only the author of this submission may appeal its reviews.")
     message, review_id = request.form.get("message", "")[:20_000], request.form.get("review_id") or None
-    return act(
-        lambda: moderation.report_submission(db.session, own, user, LEARNER, "unfair_review", message, review_id),
+    return submit_form(
+        "appeal",
         assignment_url(own.assignment_id),
+        lambda: moderation.report_submission(db.session, own, user, LEARNER, "unfair_review", message, review_id),
         "Your appeal was sent to a mentor.",
+        refusal_field="message",
     )

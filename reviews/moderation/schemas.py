@@ -8,6 +8,19 @@ from reviews.kernel.schemas import String
 
 REPORT_KINDS = ("plagiarism", "unfair_review", "junk", "abusive", "other")
 SERVICE_KINDS = ("similarity", "repeated_junk", "needs_reviews", "low_confidence", "unreliable_reviewer")
+# How the pages name each kind.
+KIND_WORDS = {
+    "plagiarism": "Reported copying",
+    "unfair_review": "Appeal of a review",
+    "junk": "Reported junk",
+    "abusive": "Reported abuse",
+    "other": "Other report",
+    "similarity": "Similar work found",
+    "repeated_junk": "Repeated junk submissions",
+    "needs_reviews": "Not enough reviews",
+    "low_confidence": "Uncertain score",
+    "unreliable_reviewer": "Unreliable reviewer",
+}
 ACTIONS = ("dismiss", "override_score", "mark_plagiarism", "discount_review", "request_staff_review")
 
 # Most urgent first: copying and abuse before disagreements about points.

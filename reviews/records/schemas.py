@@ -17,7 +17,15 @@ class RecordLearnerSchema(ma.Schema):
 class RecordProjectSchema(ma.Schema):
     assignment_id = String(required=True)
     title = String(required=True)
-    submission_id = String(required=True, allow_none=True, metadata={"description": "The latest attempt; null if none."})
+    submission_id = String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The attempt on the record: the latest, unless it is not released yet and an earlier attempt's "
+            "score was (that earlier attempt is kept); null if none."
+        },
+    )
+    attempt = ma.fields.Integer(required=True, allow_none=True, metadata={"description": "That attempt's number; null if none."})
     status = String(required=True, allow_none=True)
     score = ma.fields.Nested(ScoreSchema, required=True, allow_none=True)
     attempts = ma.fields.Integer(required=True)

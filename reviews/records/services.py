@@ -11,7 +11,9 @@ from reviews.accounts.models import User
 from reviews.courses.access import LEARNER, STAFF, require_member, role_in
 from reviews.courses.models import Assignment, Course
 from reviews.kernel.errors import forbidden, not_found
+from reviews.records.progress import is_released_score, previous_score_json
 from reviews.scoring.services import score_json
+from reviews.submissions.models import Submission
 from reviews.submissions.services import attempts_used, latest_submission
 
 
@@ -35,18 +37,27 @@ def visible_record(session: Session, course_id: str, user_id: str, caller: User)
 
 
 def record_json(session: Session, course: Course, learner: User, *, for_learner: bool) -> dict[str, Any]:
+    """Each project with the attempt that counts on the record: the latest one once its score is released (or while
+    no earlier attempt has a released score), otherwise the last earlier attempt whose score was released."""
     projects = []
     for assignment in session.scalars(
         select(Assignment).where(Assignment.course_id == course.id).order_by(Assignment.created_at, Assignment.id)
     ):
         latest = latest_submission(session, assignment.id, learner.id)
+        shown, score = latest, score_json(session, assignment, latest, for_author=for_learner) if latest else None
+        if latest is not None and not is_released_score(score):
+            previous = previous_score_json(session, assignment, learner.id, latest.attempt, for_author=for_learner)
+            if previous is not None:
+                shown = session.get_one(Submission, previous.pop("submission_id"))
+                score = {k: v for k, v in previous.items() if k != "attempt"}
         projects.append(
             {
                 "assignment_id": assignment.id,
                 "title": assignment.title,
-                "submission_id": latest.id if latest else None,
-                "status": latest.status if latest else None,
-                "score": score_json(session, assignment, latest, for_author=for_learner) if latest else None,
+                "submission_id": shown.id if shown else None,
+                "attempt": shown.attempt if shown else None,
+                "status": shown.status if shown else None,
+                "score": score,
                 "attempts": attempts_used(session, assignment.id, learner.id),
                 "max_attempts": assignment.max_attempts,
             }

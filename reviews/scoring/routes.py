@@ -1,27 +1,25 @@
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 import marshmallow as ma
 from flask import Response, current_app
-from sqlalchemy import select
 
 from reviews.accounts.callers import current_user
 from reviews.accounts.models import User
-from reviews.courses.access import STAFF, require_role
-from reviews.courses.rubric import SCORES_RULE, validate_scores
+from reviews.courses.access import LEARNER, STAFF, require_member, require_role
+from reviews.courses.models import Assignment
+from reviews.courses.rubric import SCORES_RULE
 from reviews.courses.services import get_assignment
 from reviews.kernel.api import Blueprint
 from reviews.kernel.db import db
+from reviews.kernel.errors import not_found
 from reviews.kernel.idempotency import KEY_REUSED, idempotent
 from reviews.kernel.schemas import ScoresField, String
-from reviews.moderation import actions
-from reviews.scoring import services
-from reviews.scoring.recalibration import request_recalibration
-from reviews.scoring.schemas import ReleaseSchema, StaffGradeSchema
-from reviews.submissions.models import LEARNER_WORK, Submission
+from reviews.scoring import samples, services
+from reviews.scoring.gradebook import grade_as_staff
+from reviews.scoring.schemas import CalibrationSampleSchema, CalibrationSamplesSchema, ReleaseSchema, StaffGradeSchema
+from reviews.submissions.files import file_json
 from reviews.submissions.services import get_visible_submission
 
 blp = Blueprint("scoring", __name__, url_prefix="/api", description="Scores: staff grades, release, export")
@@ -44,10 +42,15 @@ def staff_grade(body: dict[str, Any], submission_id: str) -> Any:
     submission, _role = get_visible_submission(db.session, submission_id, caller)
     assignment = get_assignment(db.session, submission.assignment_id)
     require_role(assignment.course_id, caller, (STAFF,), "That submission", "give staff grades")
-    scores = validate_scores(assignment, body["scores"])
-    grade = services.give_staff_grade(db.session, submission, caller.id, scores, body["note"], assignment.course_id)
-    actions.staff_grade_given(db.session, submission, caller)
-    request_recalibration(db.session, assignment.id, current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"], inputs_changed=True)
+    grade = grade_as_staff(
+        db.session,
+        assignment,
+        submission,
+        caller,
+        body["scores"],
+        body["note"],
+        debounce_seconds=current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"],
+    )
     return {
         "id": grade.id,
         "submission_id": submission.id,
@@ -79,56 +82,66 @@ def scores_csv(assignment_id: str) -> Any:
     caller = current_user()
     assignment = get_assignment(db.session, assignment_id)
     require_role(assignment.course_id, caller, (STAFF,), "That assignment", "export scores")
-    rows = db.session.execute(
-        select(Submission, User)
-        .join(User, User.id == Submission.author_id)
-        .where(Submission.assignment_id == assignment.id, Submission.kind == LEARNER_WORK)
-        .order_by(User.email, Submission.attempt)
-    ).all()
-    latest: dict[str, tuple[Submission, User]] = {}
-    for submission, user in rows:
-        latest[user.id] = (submission, user)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            "learner_id",
-            "email",
-            "name",
-            "submission_id",
-            "attempt",
-            "status",
-            "score",
-            "low",
-            "high",
-            "max",
-            "reviews",
-            "method",
-            "released",
-        ]
-    )
-    # Every learner's score in three queries, however many learners there are.
-    scores = services.scores_json(db.session, assignment, [submission for submission, _ in latest.values()], for_author=False)
-    for submission, user in latest.values():
-        score = scores[submission.id] or {}
-        interval = score.get("interval") or [None, None]
-        writer.writerow(
-            [
-                user.id,
-                user.email,
-                user.name,
-                submission.id,
-                submission.attempt,
-                submission.status,
-                score.get("value", ""),
-                interval[0] if interval[0] is not None else "",
-                interval[1] if interval[1] is not None else "",
-                assignment.max_total,
-                score.get("reviews", 0),
-                score.get("method", ""),
-                score.get("released", False),
-            ]
-        )
+    return scores_csv_response(assignment)
+
+
+def scores_csv_response(assignment: Assignment) -> Response:
+    """The scores.csv download, for the API and the gradebook page alike."""
     return Response(
-        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="scores-{assignment.id}.csv"'}
+        services.scores_csv(db.session, assignment),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="scores-{assignment.id}.csv"'},
     )
+
+
+class SampleCorrection(ma.Schema):
+    scores = ScoresField(required=True, metadata={"description": "{criterion_key: points} for every criterion."})
+
+
+def staff_assignment(assignment_id: str, caller: User, action: str, what: str = "That assignment") -> Assignment:
+    """The assignment, for its staff only; to a learner its calibration samples do not exist (404, never 403)."""
+    assignment = get_assignment(db.session, assignment_id)
+    if require_member(assignment.course_id, caller, what) == LEARNER:
+        raise not_found(what)
+    require_role(assignment.course_id, caller, (STAFF,), what, action)
+    return assignment
+
+
+def sample_json(view: samples.SampleView) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "assignment_id": view.sample.assignment_id,
+        "text": view.sample.text,
+        "files": [file_json(f) for f in view.files],
+        "scores": view.staff_scores,
+        "served": view.served,
+        "created_at": view.sample.created_at.isoformat(),
+        "reviews": [
+            {"reviewer_id": r.reviewer_id, "scores": r.scores, "discounted": r.discounted, "created_at": r.created_at.isoformat()}
+            for r in view.reviews
+        ],
+    }
+
+
+@blp.route("/assignments/<assignment_id>/calibration-samples", methods=["GET"])
+@blp.response(200, CalibrationSamplesSchema)
+def list_samples(assignment_id: str) -> Any:
+    """The assignment's calibration samples with their staff scores and how each reviewer scored them (staff)."""
+    assignment = staff_assignment(assignment_id, current_user(), "see calibration samples")
+    return {"samples": [sample_json(view) for view in samples.list_samples(db.session, assignment)]}
+
+
+@blp.route("/calibration-samples/<sample_id>", methods=["PATCH"])
+@blp.arguments(SampleCorrection)
+@blp.response(200, CalibrationSampleSchema)
+@blp.refusals(422, invalid_request=SCORES_RULE)
+@blp.refusals(409, sample_served="A reviewer has already been served the sample (claimed it); its staff scores stay as they are.")
+def correct_sample(body: dict[str, Any], sample_id: str) -> Any:
+    """Correct a calibration sample's staff scores, before any reviewer has been served it (staff)."""
+    caller = current_user()
+    sample = samples.get_sample(db.session, sample_id)
+    assignment = staff_assignment(sample.assignment_id, caller, "correct calibration samples", "That calibration sample")
+    samples.correct_sample_scores(db.session, assignment, sample.id, body["scores"], caller)
+    db.session.commit()
+    (view,) = [v for v in samples.list_samples(db.session, assignment) if v.id == sample.id]
+    return sample_json(view)

@@ -30,3 +30,29 @@ class StaffGradeSchema(ma.Schema):
 class ReleaseSchema(ma.Schema):
     id = String(required=True, metadata={"description": "The assignment's id."})
     released_at = String(allow_none=True, required=True, metadata={"description": "ISO 8601 time of the release."})
+
+
+class SampleReviewSchema(ma.Schema):
+    reviewer_id = String(required=True)
+    scores = ma.fields.Dict(required=True, metadata={"description": "{criterion_key: points} the reviewer gave."})
+    discounted = ma.fields.Boolean(required=True)
+    created_at = String(required=True, metadata={"description": "ISO 8601."})
+
+
+class CalibrationSampleSchema(ma.Schema):
+    """A staff-graded calibration sample, as its course's staff see it (never shown to learners)."""
+
+    id = String(required=True)
+    assignment_id = String(required=True)
+    text = String(required=True)
+    files = ma.fields.List(ma.fields.Dict(), required=True, metadata={"description": "[{id, filename, content_type, size, url}]."})
+    scores = ma.fields.Dict(required=True, metadata={"description": "The staff scores: {criterion_key: points}."})
+    served = ma.fields.Boolean(
+        required=True, metadata={"description": "Whether a reviewer has been served it; from then on its staff scores cannot change."}
+    )
+    created_at = String(required=True, metadata={"description": "ISO 8601."})
+    reviews = ma.fields.List(ma.fields.Nested(SampleReviewSchema), required=True, metadata={"description": "Oldest first."})
+
+
+class CalibrationSamplesSchema(ma.Schema):
+    samples = ma.fields.List(ma.fields.Nested(CalibrationSampleSchema), required=True, metadata={"description": "Oldest first."})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from datetime import datetime
 from typing import Any
@@ -13,6 +15,7 @@ from sqlalchemy.orm import Session
 import calibration
 from calibration.model import fit_model_full
 from calibration.selection import fit_auto
+from reviews.accounts.models import User
 from reviews.allocation.models import Review
 from reviews.courses.models import Assignment
 from reviews.kernel import audit, metrics
@@ -403,3 +406,59 @@ def give_staff_grade(
 def release_assignment(session: Session, assignment: Assignment, actor_id: str) -> None:
     assignment.released_at = assignment.released_at or utcnow()
     audit.record(session, assignment.course_id, actor_id, "scores.released", f"assignment:{assignment.id}")
+
+
+SCORES_CSV_COLUMNS = (
+    "learner_id",
+    "email",
+    "name",
+    "submission_id",
+    "attempt",
+    "status",
+    "score",
+    "low",
+    "high",
+    "max",
+    "reviews",
+    "method",
+    "released",
+)
+
+
+def scores_csv(session: Session, assignment: Assignment) -> str:
+    """scores.csv: one row per learner who submitted (their latest attempt), by email; four queries in all."""
+    rows = session.execute(
+        select(Submission, User)
+        .join(User, User.id == Submission.author_id)
+        .where(Submission.assignment_id == assignment.id, Submission.kind == LEARNER_WORK)
+        .order_by(User.email, Submission.attempt)
+    ).all()
+    latest: dict[str, tuple[Submission, User]] = {}
+    for submission, user in rows:
+        latest[user.id] = (submission, user)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(SCORES_CSV_COLUMNS)
+    # Every learner's score in three queries, however many learners there are.
+    scores = scores_json(session, assignment, [submission for submission, _ in latest.values()], for_author=False)
+    for submission, user in latest.values():
+        score = scores[submission.id] or {}
+        interval = score.get("interval") or [None, None]
+        writer.writerow(
+            [
+                user.id,
+                user.email,
+                user.name,
+                submission.id,
+                submission.attempt,
+                submission.status,
+                score.get("value", ""),
+                interval[0] if interval[0] is not None else "",
+                interval[1] if interval[1] is not None else "",
+                assignment.max_total,
+                score.get("reviews", 0),
+                score.get("method", ""),
+                score.get("released", False),
+            ]
+        )
+    return out.getvalue()

@@ -23,7 +23,7 @@ from reviews.kernel.ratelimit import limiter, submit_limit
 from reviews.kernel.schemas import String
 from reviews.moderation import services as moderation
 from reviews.moderation.schemas import REPORT_KINDS, CaseOpenedSchema
-from reviews.records.progress import progress_json
+from reviews.records.progress import previous_score_json, progress_json
 from reviews.scoring.models import Score
 from reviews.scoring.services import is_released, score_json
 from reviews.submissions import services
@@ -201,7 +201,7 @@ def visible_submission(submission_id: str) -> tuple[Submission, str]:
 @blp.route("/submissions/<submission_id>", methods=["GET"])
 @blp.response(200, SubmissionSchema)
 def get_submission(submission_id: str) -> Any:
-    """A submission (its author, mentors, staff)."""
+    """A submission (its author, mentors, staff), with the last released score of an earlier attempt."""
     submission, role = visible_submission(submission_id)
     assignment = get_assignment(db.session, submission.assignment_id)
     out = {
@@ -212,6 +212,7 @@ def get_submission(submission_id: str) -> Any:
         "text": submission.text,
         "files": [file_json(f) for f in services.files_of(db.session, submission.id)],
         "score": score_json(db.session, assignment, submission, for_author=role == LEARNER),
+        "previous_score": previous_score_json(db.session, assignment, submission.author_id, submission.attempt, for_author=role == LEARNER),
         "created_at": submission.created_at.isoformat(),
     }
     if submission.cancelled_reason:

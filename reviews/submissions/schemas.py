@@ -28,6 +28,19 @@ class FileSchema(ma.Schema):
     url = String(required=True, metadata={"description": "Where to download it: /api/files/<id>."})
 
 
+class PreviousScoreSchema(ScoreSchema):
+    """The last released score of an earlier attempt: the Score object with the attempt it belongs to."""
+
+    attempt = ma.fields.Integer(required=True, metadata={"description": "The earlier attempt's number."})
+    submission_id = String(required=True, metadata={"description": "The earlier attempt's id."})
+
+
+PREVIOUS_SCORE = (
+    "The last released score of an earlier attempt (null if none): it stays on the learner's record while a newer "
+    "attempt is not yet released."
+)
+
+
 class SubmissionSchema(ma.Schema):
     """A submission; author_id and kind are shown to mentors and staff only."""
 
@@ -38,6 +51,7 @@ class SubmissionSchema(ma.Schema):
     text = String(required=True)
     files = ma.fields.List(ma.fields.Nested(FileSchema), required=True)
     score = ma.fields.Nested(ScoreSchema, required=True, allow_none=True, metadata={"description": "null until computed."})
+    previous_score = ma.fields.Nested(PreviousScoreSchema, required=True, allow_none=True, metadata={"description": PREVIOUS_SCORE})
     created_at = String(required=True, metadata={"description": "ISO 8601."})
     cancelled_reason = String(metadata={"description": "Present only when the submission was cancelled."})
     author_id = String(metadata={"description": "Mentors and staff only."})
@@ -77,7 +91,8 @@ class ProgressSchema(ma.Schema):
     max_attempts = ma.fields.Integer(required=True, allow_none=True, metadata={"description": "null: unlimited."})
     reviews_given = ma.fields.Integer(required=True)
     reviews_owed = ma.fields.Integer(required=True)
-    score = ma.fields.Nested(ScoreSchema, required=True, allow_none=True)
+    score = ma.fields.Nested(ScoreSchema, required=True, allow_none=True, metadata={"description": "The latest attempt's score."})
+    previous_score = ma.fields.Nested(PreviousScoreSchema, required=True, allow_none=True, metadata={"description": PREVIOUS_SCORE})
 
 
 # The two multipart endpoints read `request` themselves (JSON or multipart/form-data); these document their bodies.

@@ -27,6 +27,7 @@ from reviews.kernel.background import enqueue
 from reviews.kernel.db import utcnow
 from reviews.kernel.errors import DomainError, not_found
 from reviews.kernel.metrics import submission_rejected
+from reviews.kernel.units import human_size
 from reviews.scoring.recalibration import request_recalibration
 from reviews.settings import FILE_LIMITS
 from reviews.submissions.models import ACTIVE, LEARNER_WORK, STAFF_SAMPLE, SUPERSEDED, RejectedAttempt, StaffGrade, StoredFile, Submission
@@ -77,7 +78,8 @@ def _check_files(uploads: list[Upload], max_files: int, max_bytes: int) -> tuple
         if len(upload.data) > max_bytes:
             raise DomainError(
                 "file_too_large",
-                f"The file {upload.filename!r} is {len(upload.data)} bytes; the limit is {max_bytes}. Send a smaller file.",
+                f"The file {upload.filename!r} is {human_size(len(upload.data))}; the limit is {human_size(max_bytes)}. "
+                "Send a smaller file.",
                 {"filename": upload.filename, "max_bytes": max_bytes},
             )
         kind, text, problems = inspect_file(upload.filename, upload.data, max_bytes=max_bytes, limits=FILE_LIMITS)

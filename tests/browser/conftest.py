@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 START_TIMEOUT = 30.0
+TIMEOUT_MS = 10_000
+DESKTOP = {"width": 1100, "height": 900}
+PHONE = {"width": 390, "height": 844}
+# What Chromium writes to the console when the Content-Security-Policy blocks something.
+CSP_VIOLATION = "Content Security Policy"
 
 
 def _missing(reason: str) -> None:
@@ -196,3 +201,33 @@ def live(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Itera
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+@pytest.fixture
+def csp_violations() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def new_page(browser: Any, csp_violations: list[str]) -> Iterator[Callable[..., Any]]:
+    """A fresh browser context per person (its own cookie jar, so sessions never mix) at the given size. Every page
+    listens for the console's CSP reports, and a test that saw one fails."""
+    contexts: list[Any] = []
+
+    def make(viewport: dict[str, int] = DESKTOP) -> Any:
+        context = browser.new_context(viewport=viewport)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+
+        def on_console(message: Any) -> None:
+            if CSP_VIOLATION in message.text:
+                csp_violations.append(f"{page.url}: {message.text}")
+
+        page.on("console", on_console)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert csp_violations == [], "the pages broke their Content-Security-Policy"

@@ -38,6 +38,7 @@ NO_REQUEST_BODY = {
     ("post", "/api/assignments/{assignment_id}/release"),
     ("post", "/api/escalations/{case_id}/claim"),
     ("post", "/api/users/{user_id}/sign-in-links"),
+    ("post", "/api/users/{user_id}/token"),
 }
 
 
@@ -288,6 +289,7 @@ RAISERS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
     ("post", "/api/courses/{course_id}/members"): (("reviews.courses.services", "add_member"),),
     ("post", "/api/users"): (("reviews.accounts.services", "create_user"),),
     ("post", "/api/users/{user_id}/sign-in-links"): (("reviews.accounts.routes", "_staff_link_course"),),
+    ("post", "/api/users/{user_id}/token"): (("reviews.accounts.services", "replace_token"), ("reviews.accounts.services", "issue_token")),
     ("post", "/api/submissions/{submission_id}/staff-grade"): (("reviews.courses.rubric", "validate_scores"),),
     ("post", "/api/submissions/{submission_id}/reports"): (("reviews.moderation.services", "report_submission"),),
 }
