@@ -19,7 +19,7 @@ from reviews.moderation import actions as case_actions
 from reviews.moderation import services as moderation
 from reviews.moderation.models import OPEN
 from reviews.moderation.schemas import ACTIONS, KIND_WORDS
-from reviews.scoring.services import score_json
+from reviews.scoring.services import review_shares, score_json
 from reviews.submissions import services as submissions
 from reviews.submissions.files import file_json
 from reviews.submissions.models import Submission
@@ -88,6 +88,7 @@ def case(case_id: str) -> Any:
         left_title=left_title,
         right_title=right_title,
         reviews=reviews,
+        shares=review_shares(reviews),
         actions=ACTIONS,
         score=score,
         criteria=criteria,

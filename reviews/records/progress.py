@@ -12,7 +12,7 @@ from reviews.allocation.models import Review
 from reviews.allocation.services import reviews_given
 from reviews.courses.models import Assignment
 from reviews.moderation.models import Case
-from reviews.scoring.services import score_json, scores_json
+from reviews.scoring.services import review_shares, score_json, scores_json
 from reviews.submissions.models import LEARNER_WORK, Submission
 from reviews.submissions.services import attempts_used, latest_submission
 
@@ -73,20 +73,9 @@ def received_reviews(session: Session, assignment: Assignment, submission: Submi
     review's share of the score among the reviews that count (None while no calibration has weighed them)."""
     rows = list(session.scalars(select(Review).where(Review.submission_id == submission.id).order_by(Review.created_at, Review.id)))
     counting = [r for r in rows if not r.discounted]
-    weighed = all(r.weight is not None for r in counting)
-    total = sum(max(0.0, float(r.weight or 0.0)) for r in counting)
+    shares = review_shares(rows)
     out = []
     for number, review in enumerate(rows, start=1):
-        share: float | None
-        if review.discounted:
-            share = 0.0
-        elif not weighed:
-            share = None
-        elif total > 0:
-            share = max(0.0, float(review.weight or 0.0)) / total
-        else:
-            # A calibration that leaned on no grade more than another (identical grades): they counted alike.
-            share = 1 / len(counting)
         out.append(
             {
                 "id": review.id,
@@ -104,7 +93,7 @@ def received_reviews(session: Session, assignment: Assignment, submission: Submi
                 ],
                 "overall_comment": review.overall_comment,
                 "discounted": review.discounted,
-                "share": share,
+                "share": shares[review.id],
                 "equal_share": 1 / len(counting) if counting else None,
             }
         )

@@ -23,7 +23,7 @@ from reviews.moderation import actions
 from reviews.moderation.models import RESOLVED, Case
 from reviews.scoring.models import ReviewerStat, Score
 from reviews.scoring.recalibration import request_recalibration
-from reviews.scoring.services import give_staff_grade, latest_staff_grades, scores_json
+from reviews.scoring.services import give_staff_grade, latest_staff_grades, review_shares, scores_json
 from reviews.submissions.models import CANCELLED, LEARNER_WORK, STAFF_SAMPLE, StaffGrade, Submission
 
 
@@ -216,6 +216,7 @@ class ReviewerReview:
     calibrated: dict[str, float | None]  # per criterion: the work's calibrated (or staff) value
     calibrated_method: str  # "staff" for a sample's staff scores, else the score's method
     weight: float | None
+    share: float | None  # of the work's score, among its counting reviews (None before a calibration weighed it)
     discounted: bool
     created_at: datetime
 
@@ -297,6 +298,10 @@ def reviewer_views(session: Session, assignment: Assignment) -> list[ReviewerVie
         session.scalar(select(func.count(Submission.id)).where(Submission.assignment_id == assignment.id, Submission.kind == STAFF_SAMPLE))
     )
     scores = {s.submission_id: s for s in session.scalars(select(Score).where(Score.submission_id.in_(reviewed)))} if reviewed else {}
+    per_work: dict[str, list[Review]] = {}
+    for review, _, _ in reviews:
+        per_work.setdefault(review.submission_id, []).append(review)
+    shares = {review_id: share for work in per_work.values() for review_id, share in review_shares(work).items()}
     views: dict[str, ReviewerView] = {}
     for reviewer_id in reviewer_ids:
         person = people.get(reviewer_id)
@@ -340,6 +345,7 @@ def reviewer_views(session: Session, assignment: Assignment) -> list[ReviewerVie
                 calibrated=calibrated,
                 calibrated_method=method,
                 weight=review.weight,
+                share=shares[review.id],
                 discounted=review.discounted,
                 created_at=review.created_at,
             )

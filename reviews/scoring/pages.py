@@ -221,6 +221,7 @@ def work(submission_id: str) -> Any:
         files=submissions.files_of(db.session, submission.id),
         score=scoring.score_json(db.session, assignment, submission, for_author=False),
         reviews=rows,
+        shares=scoring.review_shares([review for review, _ in rows]),
         cases=cases,
         attempts=attempts,
         form_id=grade_form_id(submission.id),

@@ -279,6 +279,26 @@ def _num(x: float) -> float | None:
     return None if not np.isfinite(x) else round(float(x), 9)
 
 
+def review_shares(reviews: list[Review]) -> dict[str, float | None]:
+    """Each review's share of its work's score among the reviews that count (one work's reviews): a discounted
+    review 0; None for all while a calibration has not weighed every counting review; alike when it leaned on
+    none more than another (identical grades)."""
+    counting = [r for r in reviews if not r.discounted]
+    weighed = all(r.weight is not None for r in counting)
+    total = sum(max(0.0, float(r.weight or 0.0)) for r in counting)
+    shares: dict[str, float | None] = {}
+    for review in reviews:
+        if review.discounted:
+            shares[review.id] = 0.0
+        elif not weighed:
+            shares[review.id] = None
+        elif total > 0:
+            shares[review.id] = max(0.0, float(review.weight or 0.0)) / total
+        else:
+            shares[review.id] = 1 / len(counting)
+    return shares
+
+
 def is_released(session: Session, assignment: Assignment, submission: Submission, score: Score | None, now: datetime | None = None) -> bool:
     """The release rule (docs/api.md, Scores) for one submission; see ``release_due``."""
     if assignment.released_at is not None or score is None:

@@ -4,7 +4,7 @@ for a person to look at (the folder is printed; FAIRPEER_SCREENSHOTS chooses it)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,29 @@ class Visit:
     who: str  # a persona of ``people``, or "" for a signed-out browser
     path: str
     status: int = 200
+    then: Callable[[Any], None] | None = None  # clicks that bring the page to the state to check (a refused form)
+
+
+def _refused_assignment(page: Any) -> None:
+    """Settings the service refuses (too few peer reviews to go round): the form comes back with the sentence
+    beside the field, and everything typed kept."""
+    about = page.get_by_role("group", name="The assignment")
+    about.get_by_label("Title", exact=True).fill("Plan a tool library")
+    about.get_by_label("Prompt: what learners are asked to do").fill("Plan a tool library and its risks.")
+    criterion = page.locator("fieldset.criterion").nth(0)
+    criterion.get_by_label("Title", exact=True).fill("Scope")
+    criterion.get_by_label("Most points").fill("4")
+    page.get_by_label("Reviews each submission needs").fill("3")
+    page.get_by_label("Reviews each learner gives").fill("3")
+    page.get_by_label("Calibration share, in percent").fill("50")
+    page.get_by_role("button", name="Create the assignment").click()
+    page.locator(".field-error").first.wait_for()
+
+
+def _refused_answer(page: Any) -> None:
+    page.get_by_label("Your answer").fill(". . . . .")
+    page.get_by_role("button", name="Submit", exact=True).click()
+    page.locator(".field-error").first.wait_for()
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +73,7 @@ def visits(live: Live, scenario: Scenario, people: dict[str, Person]) -> list[Vi
         Visit("learner-record", "learner", f"/records/{cid}/{learner.id}"),
         Visit("learner-appeal-progress", "learner", f"/escalations/{scenario.appeal_case_id}"),
         Visit("newcomer-assignment-before-submitting", "newcomer", f"/assignments/{aid}"),
+        Visit("newcomer-answer-refused", "newcomer", f"/assignments/{aid}", then=_refused_answer),
         Visit("not-found", "learner", "/assignments/no-such-assignment", 404),
         Visit("mentor-home", "mentor", "/"),
         Visit("mentor-queue", "mentor", f"/courses/{cid}/escalations"),
@@ -57,6 +81,7 @@ def visits(live: Live, scenario: Scenario, people: dict[str, Person]) -> list[Vi
         Visit("staff-home", "staff", "/"),
         Visit("staff-course", "staff", f"/courses/{cid}"),
         Visit("staff-new-assignment", "staff", f"/courses/{cid}/assignments/new"),
+        Visit("staff-new-assignment-refused", "staff", f"/courses/{cid}/assignments/new", then=_refused_assignment),
         Visit("staff-edit-assignment-locked", "staff", f"/assignments/{aid}/edit"),
         Visit("staff-assignment", "staff", f"/assignments/{aid}"),
         Visit("staff-gradebook", "staff", f"/assignments/{aid}/gradebook"),
@@ -114,6 +139,8 @@ def test_every_page_is_accessible_fits_the_width_and_keeps_its_policy(
         page = signed_in_contexts(visit.who, width, True).new_page()
         answer = page.goto(live.base_url + visit.path)
         assert answer is not None and answer.status == visit.status, f"{visit.name}: {visit.path} answered {answer and answer.status}"
+        if visit.then:
+            visit.then(page)
         page.screenshot(path=str(folder / f"{visit.name}-{width}.png"), full_page=True)
         problems += [f"{visit.name} ({width}): {v}" for v in axe_violations(page, source)]
         if (overflow := horizontal_overflow(page)) > 0:
@@ -123,6 +150,8 @@ def test_every_page_is_accessible_fits_the_width_and_keeps_its_policy(
         # The same page under its own policy: nothing it does is blocked.
         strict = signed_in_contexts(visit.who, width, False).new_page()
         strict.goto(live.base_url + visit.path)
+        if visit.then:
+            visit.then(strict)
         problems += [f"{visit.name} ({width}): CSP {v}" for v in csp_violations(strict)]
         strict.close()
     assert problems == [], "\n".join(problems)
