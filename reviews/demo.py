@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from reviews.accounts.models import User
 from reviews.accounts.services import create_sign_in_link, create_user
 from reviews.allocation import services as allocation
+from reviews.allocation.models import Review
 from reviews.courses import services as courses
 from reviews.moderation import services as moderation
 from reviews.submissions import services as submissions
@@ -136,8 +137,10 @@ def seed_demo(session: Session, app: Flask, base_url: str) -> dict[str, str]:
             session.commit()
     ada_submission = submissions.latest_submission(session, assignment.id, learners[0].id)
     assert ada_submission is not None
+    first_review = session.scalars(select(Review).where(Review.submission_id == ada_submission.id).order_by(Review.created_at)).first()
+    assert first_review is not None
     moderation.report_submission(
-        session, ada_submission, learners[0], "learner", "unfair_review", "One review ignored my milestones section.", None
+        session, ada_submission, learners[0], "learner", "unfair_review", "One review ignored my milestones section.", first_review.id
     )
     session.commit()
     links = persona_links(session, app, base_url)

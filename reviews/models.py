@@ -8,6 +8,7 @@ from reviews.kernel.audit import AuditEvent
 from reviews.kernel.db import Base
 from reviews.kernel.idempotency import IdempotencyKey
 from reviews.moderation.models import Case
+from reviews.notifications.models import Notification, OutboxEmail
 from reviews.scoring.models import ReviewerStat, Score
 from reviews.submissions.models import RejectedAttempt, StaffGrade, StoredFile, Submission
 from reviews.web.models import FormDraft
@@ -26,6 +27,8 @@ __all__ = [
     "IndexedDocument",
     "IndexedFingerprint",
     "Membership",
+    "Notification",
+    "OutboxEmail",
     "RejectedAttempt",
     "Review",
     "ReviewClaim",

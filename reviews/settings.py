@@ -51,6 +51,12 @@ def from_environment(instance: Path) -> dict[str, Any]:
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
         # `fairpeer worker` serves its pool's metrics (task runs, calibration time) at http://HOST:PORT/metrics, same token.
         "WORKER_METRICS_BIND": os.environ.get("FAIRPEER_WORKER_METRICS_BIND") or None,
+        # Email: unset, notifications stay in the in-app inbox only. smtp://[user:password@]host[:port] (plain),
+        # smtp+starttls://... (STARTTLS, port 587 by default) or smtps://... (TLS, port 465 by default).
+        "SMTP_URL": os.environ.get("SMTP_URL") or None,
+        "EMAIL_FROM": os.environ.get("FAIRPEER_EMAIL_FROM") or "fairpeer <no-reply@fairpeer.invalid>",
+        # The pages' address, for the links in emails (the inbox keeps paths); unset, emails carry no link.
+        "BASE_URL": os.environ.get("FAIRPEER_BASE_URL") or None,
     }
 
 
@@ -75,8 +81,28 @@ DEFAULTS: dict[str, Any] = {
     # Reviews an item may get beyond its target so that late submitters can still give theirs (and calibration
     # gains): at most this many more than reviews_required. The adaptive extra reviews share the same cap.
     "OVER_REVIEW_EXTRA": 2,
+    # A learner may contest a mentor's decision once, within this many days of it.
+    "CONTEST_WINDOW_DAYS": 7,
     # Nobody stuck: a submission still short of reviews this long after it was submitted opens a needs_reviews case.
     "NEEDS_REVIEWS_AFTER_HOURS": _env_number("FAIRPEER_NEEDS_REVIEWS_AFTER_HOURS", 48),
+    # Target time to resolution of each kind of case, in hours (docs/api.md, The queue): an unresolved case past
+    # its target shows as breached; one open CASE_ESCALATE_AFTER_TARGETS times its target goes to staff.
+    "CASE_SLA_HOURS": {
+        "plagiarism": 24,
+        "abusive": 24,
+        "similarity": 48,
+        "needs_reviews": 48,
+        "unfair_review": 72,
+        "contested_decision": 72,
+        "repeated_junk": 72,
+        "junk": 72,
+        "low_confidence": 120,
+        "unreliable_reviewer": 120,
+        "other": 120,
+    },
+    # A kind missing from CASE_SLA_HOURS has this target.
+    "CASE_SLA_DEFAULT_HOURS": _env_number("FAIRPEER_CASE_SLA_DEFAULT_HOURS", 72),
+    "CASE_ESCALATE_AFTER_TARGETS": _env_number("FAIRPEER_CASE_ESCALATE_AFTER_TARGETS", 2),
     # Adaptive review count: a score whose 95% interval is wider than this share of the scale asks for one more review.
     "ADAPTIVE_WIDTH_SHARE": 0.35,
     "IDEMPOTENCY_STALE_SECONDS": _env_number("FAIRPEER_IDEMPOTENCY_STALE_SECONDS", 120),
@@ -100,6 +126,10 @@ DEFAULTS: dict[str, Any] = {
     # speed), so two minutes is a wide margin and a redelivery never races a task still running in practice.
     "VISIBILITY_TIMEOUT_SECONDS": int(_env_number("FAIRPEER_VISIBILITY_TIMEOUT_SECONDS", 120)),
     "HEALTH_TIMEOUT_SECONDS": 5,
+    # An email being sent is held this long (its SMTP conversation may take a third of it); a sender that died
+    # leaves it to be sent again after that. A refused or unreachable SMTP server: tried again after the retry delay.
+    "EMAIL_LEASE_SECONDS": _env_number("FAIRPEER_EMAIL_LEASE_SECONDS", 120),
+    "EMAIL_RETRY_SECONDS": _env_number("FAIRPEER_EMAIL_RETRY_SECONDS", 60),
     # A page session (web_sessions) ends this long after sign-in, or after this long unused, or at sign-out.
     "WEB_SESSION_HOURS": _env_number("FAIRPEER_WEB_SESSION_HOURS", 7 * 24),
     "WEB_SESSION_IDLE_HOURS": _env_number("FAIRPEER_WEB_SESSION_IDLE_HOURS", 24),

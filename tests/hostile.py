@@ -301,6 +301,7 @@ def valid_bodies(world: World) -> dict[str, tuple[str, Any]]:
     return {
         "accounts.create_user": ("admin", {"email": "new.person@example.org", "name": "New person"}),
         "courses.create_course": ("admin", {"title": "A course", "slug": "a-course"}),
+        "courses.update_course": ("staff", {"title": "Planning 102", "case_lease_hours": 6}),
         "courses.add_member": ("staff", {"user_id": world.outsider.id, "role": "learner"}),
         "courses.create_assignment": (
             "staff",
@@ -314,7 +315,10 @@ def valid_bodies(world: World) -> dict[str, tuple[str, Any]]:
         ),
         "submissions.submit": ("author", {"text": essay(7)}),
         "submissions.add_sample": ("staff", {"text": essay(8), "scores": {"scope": 1, "risks": 2}}),
-        "submissions.report_submission": ("author", {"kind": "other", "message": "Please look.", "review_id": "nope"}),
+        "submissions.report_submission": (
+            "author",
+            {"kind": "other", "message": "Please look.", "review_id": "nope", "criterion_key": "scope"},
+        ),
         "allocation.submit_review": (
             "reviewer",
             {"scores": {"scope": 3, "risks": 2}, "comments": {"scope": "Clear."}, "overall_comment": "Solid."},
@@ -324,6 +328,10 @@ def valid_bodies(world: World) -> dict[str, tuple[str, Any]]:
         "scoring.correct_sample": ("staff", {"scores": {"scope": 2, "risks": 3}}),
         "courses.update_assignment": ("staff", {"title": "Plan a bigger project", "template": "Start here.", "lineage": "plan-2031"}),
         "moderation.resolve_case": ("mentor", {"action": "dismiss", "note": "Nothing to do.", "review_id": "nope"}),
+        "moderation.bulk_cases": ("mentor", {"action": "dismiss", "case_ids": ["nope"], "note": "Duplicates."}),
+        "moderation.reopen_case": ("staff", {"note": "Looking at it again."}),
+        "moderation.respond_to_case": ("author", {"message": "I wrote every part of it myself."}),
+        "moderation.contest_case": ("author", {"message": "The decision ignored my draft history."}),
     }
 
 

@@ -180,7 +180,8 @@ def _pick_statement(*, over_review: bool) -> Update:
         ~seen,
         or_(candidate.kind == STAFF_SAMPLE, and_(~moderation.holds(candidate.id), room)),
     )
-    pick = pick.order_by(candidate.review_load, candidate.created_at, candidate.id).limit(1)
+    # Work whose released score lost a review to a decision is served first (scoring/released.py).
+    pick = pick.order_by(candidate.serve_rank, candidate.review_load, candidate.created_at, candidate.id).limit(1)
     pick = pick.with_for_update(skip_locked=True, of=candidate, key_share=True)
     # Spares the files query for items without files. Spelled ``submissions.id``: SQLAlchemy writes RETURNING
     # columns unqualified on SQLite, where a bare ``id`` inside this subquery would mean stored_files.id.

@@ -14,6 +14,8 @@ class Course(IdMixin, Base):
 
     title: Mapped[str] = mapped_column(String(300))
     slug: Mapped[str] = mapped_column(String(120), unique=True)
+    # How long a mentor's claim on a case lasts before it goes back to the queue (renewable by its holder).
+    case_lease_hours: Mapped[float] = mapped_column(default=4.0, server_default="4")
 
 
 class Membership(IdMixin, Base):

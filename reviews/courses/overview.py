@@ -6,8 +6,10 @@ queries for 500 learners as for 10.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
@@ -17,6 +19,7 @@ from reviews.allocation.models import Review
 from reviews.courses.models import Assignment, Membership
 from reviews.kernel.db import utcnow
 from reviews.moderation.models import RESOLVED, Case
+from reviews.moderation.queue import CaseNumbers, console_numbers, targets
 from reviews.scoring.models import Score
 from reviews.submissions.models import CANCELLED, LEARNER_WORK, SUPERSEDED, StaffGrade, Submission
 
@@ -158,3 +161,9 @@ def _submission_numbers(session: Session, course_id: str, now: datetime) -> dict
         assignment_id: AssignmentNumbers(int(count), int(done or 0), int(needed or 0), 0, int(released_count or 0))
         for assignment_id, count, done, needed, released_count in rows
     }
+
+
+def case_numbers(session: Session, course_id: str, config: Mapping[str, Any]) -> CaseNumbers:
+    """The escalation queue at a glance (reviews/moderation/queue.py): open cases by kind, median time to
+    resolution, breaches, appeals per assignment; a constant number of queries."""
+    return console_numbers(session, course_id, targets(config))

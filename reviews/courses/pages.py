@@ -159,6 +159,7 @@ def course(course_id: str) -> Any:
         course_id=found.id,
         members=overview.members(db.session, found.id),
         assignments=overview.assignments_overview(db.session, found.id),
+        case_numbers=overview.case_numbers(db.session, found.id, current_app.config),
         roles=[(role, ROLE_WORDS[role]) for role in ROLES],
         role_words=ROLE_WORDS,
         minted=minted,

@@ -22,9 +22,23 @@ blp = Blueprint("courses", __name__, url_prefix="/api", description="Courses, me
 KEY_RULE = "Use 1-40 lowercase letters, digits and underscores."
 
 
+def lease_hours_field(**options: Any) -> ma.fields.Float:
+    """How long a mentor's claim on a case lasts (hours), a course setting."""
+    description = "How long a mentor's claim on a case lasts (hours, 0.25 to 720)."
+    return ma.fields.Float(allow_nan=False, validate=ma.validate.Range(min=0.25, max=720), metadata={"description": description}, **options)
+
+
 class CourseCreate(ma.Schema):
     title = String(required=True, validate=ma.validate.Length(min=1, max=300))
     slug = String(validate=ma.validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,99}$", error="Use 1-100 lowercase letters, digits and dashes."))
+    case_lease_hours = lease_hours_field(load_default=4.0)
+
+
+class CourseUpdate(ma.Schema):
+    """A partial update of the course's settings: only those given change."""
+
+    title = String(validate=ma.validate.Length(min=1, max=300))
+    case_lease_hours = lease_hours_field()
 
 
 class MemberCreate(ma.Schema):
@@ -122,8 +136,23 @@ class AuditQuery(ma.Schema):
 def create_course(body: dict[str, Any]) -> Any:
     """Create a course (admin)."""
     admin = require_admin()
-    course = services.create_course(db.session, body["title"], body.get("slug"), admin.id)
-    return {"id": course.id, "title": course.title, "slug": course.slug}
+    course = services.create_course(db.session, body["title"], body.get("slug"), admin.id, case_lease_hours=body["case_lease_hours"])
+    return {"id": course.id, "title": course.title, "slug": course.slug, "case_lease_hours": course.case_lease_hours}
+
+
+@blp.route("/courses/<course_id>", methods=["PATCH"])
+@blp.arguments(CourseUpdate)
+@blp.response(200, CourseSchema)
+def update_course(body: dict[str, Any], course_id: str) -> Any:
+    """Change the course's settings (admin, staff); audited as course.updated."""
+    caller = current_user()
+    course = db.session.get(Course, course_id)
+    if course is None:
+        raise not_found("That course")
+    require_role(course.id, caller, (STAFF,), "That course", "change its settings")
+    services.update_course(db.session, course, body, caller.id)
+    db.session.commit()
+    return {"id": course.id, "title": course.title, "slug": course.slug, "case_lease_hours": course.case_lease_hours}
 
 
 @blp.route("/courses/<course_id>/members", methods=["POST"])

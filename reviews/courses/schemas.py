@@ -20,6 +20,7 @@ class CourseSchema(ma.Schema):
     id = String(required=True)
     title = String(required=True)
     slug = String(required=True)
+    case_lease_hours = ma.fields.Float(metadata={"description": "How long a mentor's claim on a case lasts, in hours."})
 
 
 class MembershipSchema(ma.Schema):

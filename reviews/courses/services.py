@@ -34,14 +34,26 @@ def slugify(title: str) -> str:
     return slug[:100] or "course"
 
 
-def create_course(session: Session, title: str, slug: str | None, actor_id: str) -> Course:
+def create_course(session: Session, title: str, slug: str | None, actor_id: str, *, case_lease_hours: float = 4.0) -> Course:
     slug = slugify(slug or title)
     if session.scalar(select(Course.id).where(Course.slug == slug)) is not None:
         raise DomainError("conflict", f"A course with slug '{slug}' exists already. Choose another slug.")
-    course = Course(title=title.strip(), slug=slug)
+    course = Course(title=title.strip(), slug=slug, case_lease_hours=case_lease_hours)
     session.add(course)
     session.flush()
     audit.record(session, course.id, actor_id, "course.created", f"course:{course.id}", title=course.title)
+    return course
+
+
+def update_course(session: Session, course: Course, changes: dict[str, Any], actor_id: str) -> Course:
+    """Change the course's settings; the audit event names each change with its value before."""
+    if "title" in changes:
+        changes = {**changes, "title": changes["title"].strip()}
+    changed = {name: {"from": getattr(course, name), "to": value} for name, value in changes.items() if getattr(course, name) != value}
+    for name, change in changed.items():
+        setattr(course, name, change["to"])
+    if changed:
+        audit.record(session, course.id, actor_id, "course.updated", f"course:{course.id}", changed=changed)
     return course
 
 

@@ -100,26 +100,44 @@ def _evidence(session: Session, earlier: Submission, later: Submission, match: M
     }
 
 
-def _open_similarity_case(
-    session: Session, assignment: Assignment, earlier: Submission, later: Submission, evidence: dict[str, Any]
-) -> None:
+def _open_similarity_case(session: Session, assignment: Assignment, later: Submission, found: list[tuple[Submission, Match, str]]) -> None:
+    """One case per copy: the closest earlier work is its pair, the other earlier works it matched are listed
+    (one copy of two earlier attempts, or of two learners, used to open a case for each)."""
+    found = sorted(found, key=lambda item: (-item[1].score, item[0].created_at, item[0].id))
+    earlier, match, method = found[0]
+    evidence = _evidence(session, earlier, later, match, method)
+    evidence["also_matched"] = [
+        {"submission_id": other.id, "author_id": other.author_id, "created_at": other.created_at.isoformat(), "score": round(m.score, 4)}
+        for other, m, _method in found[1:]
+    ]
     open_case(
         session,
         course_id=assignment.course_id,
         assignment_id=assignment.id,
         kind="similarity",
         subject_type="submission",
-        subject_ids=[earlier.id, later.id],
+        subject_ids=[earlier.id, later.id, *(other.id for other, _m, _method in found[1:])],
         submission_id=later.id,
         evidence=evidence,
-        dedupe_key=f"similarity:{earlier.id}:{later.id}",
+        dedupe_key=f"similarity:{later.id}",
     )
+
+
+def matched_passages(session: Session, earlier_id: str, later_id: str) -> tuple[str, str, Match] | None:
+    """Both full texts of a pair (as the check compared them) and their match, with the matched spans."""
+    loaded = with_full_texts(session, Submission.id.in_([earlier_id, later_id]))
+    if earlier_id not in loaded or later_id not in loaded:
+        return None
+    (earlier, earlier_text), (_later, later_text) = loaded[earlier_id], loaded[later_id]
+    assignment = session.get_one(Assignment, earlier.assignment_id)
+    match = compare(prepare(earlier_id, earlier_text, PROSE), prepare(later_id, later_text, PROSE), excluded=_excluded(assignment))
+    return earlier_text, later_text, match
 
 
 def check_submission(session: Session, submission_id: str, threshold: float = 0.35) -> int:
     """Compare a new submission with every earlier one by other learners (exact copies by hash, near copies
-    through the fingerprint index), open a ``similarity`` case per match at or above ``threshold``, and index
-    it. Idempotent: a checked submission is stamped, and cases are keyed by the pair."""
+    through the fingerprint index), open one ``similarity`` case for the matches at or above ``threshold``, and
+    index it. Idempotent: a checked submission is stamped, and its case is keyed by the submission."""
     loaded = with_full_texts(session, Submission.id == submission_id).get(submission_id)
     if loaded is None:
         return 0
@@ -166,8 +184,8 @@ def check_submission(session: Session, submission_id: str, threshold: float = 0.
             if match.score >= threshold:
                 found[earlier.id] = (earlier, match, match.method)
 
-    for earlier, match, method in found.values():
-        _open_similarity_case(session, assignment, earlier, submission, _evidence(session, earlier, submission, match, method))
+    if found:
+        _open_similarity_case(session, assignment, submission, list(found.values()))
     index.add(submission.id, document.hashes - excluded)
     submission.similarity_checked_at = utcnow()
     return len(found)

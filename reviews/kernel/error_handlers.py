@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from reviews.kernel.errors import DomainError, error_body
@@ -27,6 +28,8 @@ _HTTP_CODES = {
     413: ("file_too_large", "The upload is too large. Send smaller files."),
     415: ("unsupported_media_type", "Send the body as application/json (or multipart/form-data where files are accepted)."),
 }
+
+CHANGED_MEANWHILE = "Someone else changed this at the same moment, so nothing was changed. Reload it, check, and send again."
 
 DATABASE_UNAVAILABLE = (
     "The service cannot reach its database right now. Try again in a few seconds; "
@@ -102,6 +105,13 @@ def init_app(app: Flask, render_html: HtmlRenderer) -> None:
             return html(status, message)
         headers = exc.get_headers() if status == 405 else None
         return json_error(status, code, message, None, headers)
+
+    @app.errorhandler(StaleDataError)
+    def _changed_meanwhile(exc: StaleDataError) -> Any:
+        # A versioned row (a case) was changed by another request between this one's read and its write.
+        if not wants_json():
+            return html(409, CHANGED_MEANWHILE)
+        return json_error(409, "conflict", CHANGED_MEANWHILE, None)
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DisconnectionError)

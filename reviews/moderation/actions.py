@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from reviews.accounts.models import User
@@ -11,12 +12,15 @@ from reviews.allocation import services as allocation
 from reviews.allocation.models import Review
 from reviews.courses.models import Assignment
 from reviews.kernel import audit
-from reviews.kernel.errors import invalid
-from reviews.moderation.models import STAFF_REVIEW, Case
-from reviews.moderation.services import cases_awaiting_staff, finish, require_claimant
+from reviews.kernel.errors import DomainError, invalid
+from reviews.moderation import rules
+from reviews.moderation.models import OPEN, STAFF_REVIEW, Case
+from reviews.moderation.schemas import KIND_WORDS
+from reviews.moderation.services import cases_awaiting_staff, finish, open_case, require_claimant
+from reviews.notifications import moderation_hooks as tell
 from reviews.scoring import services as scoring
 from reviews.scoring.recalibration import request_recalibration
-from reviews.submissions.models import CANCELLED, Submission
+from reviews.submissions.models import ACTIVE, CANCELLED, Submission
 
 
 def _submission_of(session: Session, case: Case) -> Submission:
@@ -31,6 +35,7 @@ def _submission_of(session: Session, case: Case) -> Submission:
 def resolve(session: Session, case: Case, mentor: User, body: dict[str, Any], debounce_seconds: float = 0) -> Case:
     """Apply the mentor's action; every action is audited (finish) and reflected in scores and queues."""
     require_claimant(case, mentor)
+    rules.require_may_act(session, case, mentor)
     action, note = body["action"], body.get("note") or ""
     if action == "dismiss":
         finish(session, case, mentor, action, note)
@@ -65,6 +70,7 @@ def resolve(session: Session, case: Case, mentor: User, body: dict[str, Any], de
         case.status = STAFF_REVIEW
         case.outcome = None
         audit.record(session, case.course_id, mentor.id, "case.request_staff_review", f"case:{case.id}", note=note)
+        tell.handed_to_staff(session, case, KIND_WORDS.get(case.kind, case.kind.replace("_", " ")).lower(), note)
     return case
 
 
@@ -73,3 +79,48 @@ def staff_grade_given(session: Session, submission: Submission, staff: User) -> 
     for case in cases_awaiting_staff(session, submission.id):
         case.claimed_by_id = staff.id
         finish(session, case, staff, "staff_grade", "Staff graded the submission.", submission_id=submission.id)
+
+
+def reopen(session: Session, case: Case, staff: User, note: str, debounce_seconds: float = 0) -> Case:
+    """Staff reopen a decided case: it goes back to the queue, and work it had marked as plagiarism counts again
+    (held out of review queues while the case is open) and no longer blocks attempts."""
+    rules.check_reopen(session, case, staff)
+    earlier = case.outcome or {}
+    evidence = dict(case.evidence or {})
+    evidence["earlier_outcomes"] = [*evidence.get("earlier_outcomes", []), earlier]
+    case.evidence = evidence
+    if earlier.get("action") == rules.PLAGIARISM_ACTION and case.submission_id:
+        submission = session.get_one(Submission, case.submission_id)
+        if submission.status == CANCELLED:
+            submission.status, submission.cancelled_reason = ACTIVE, None
+            request_recalibration(session, submission.assignment_id, debounce_seconds, inputs_changed=True)
+    case.status, case.outcome = OPEN, None
+    case.claimed_by_id = case.claimed_at = case.lease_expires_at = case.resolved_at = None
+    audit.record(session, case.course_id, staff.id, "case.reopened", f"case:{case.id}", note=note, earlier_action=earlier.get("action"))
+    return case
+
+
+def contest(session: Session, case: Case, learner: User, message: str, window_days: float) -> Case:
+    """Open the one ``contested_decision`` case of a mentor's decision, for the learner it concerns (rules.check_contest);
+    the unique link makes a second one at the same moment fail too."""
+    rules.check_contest(session, case, learner, message, window_days)
+    try:
+        with session.begin_nested():
+            new = open_case(
+                session,
+                course_id=case.course_id,
+                assignment_id=case.assignment_id,
+                kind=rules.CONTESTED,
+                subject_type=case.subject_type,
+                subject_ids=list(case.subject_ids),
+                submission_id=case.submission_id,
+                evidence=rules.contest_evidence(case, message),
+                opened_by=learner,
+                message=message,
+            )
+            new.contests_case_id, new.criterion_key = case.id, case.criterion_key
+            session.flush()
+    except IntegrityError:
+        raise DomainError("already_contested", rules.ALREADY_CONTESTED) from None
+    audit.record(session, case.course_id, learner.id, "case.contested", f"case:{case.id}", contest_case_id=new.id)
+    return new

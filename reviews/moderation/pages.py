@@ -3,6 +3,7 @@ progress on the same page; appeals from the assignment page."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, render_template, request, url_for
@@ -16,8 +17,8 @@ from reviews.courses.models import Assignment, Course
 from reviews.kernel.db import db
 from reviews.kernel.errors import forbidden, not_found
 from reviews.moderation import actions as case_actions
+from reviews.moderation import evidence, leases, queue, queue_pages, rules
 from reviews.moderation import services as moderation
-from reviews.moderation.models import OPEN
 from reviews.moderation.schemas import ACTIONS, KIND_WORDS
 from reviews.scoring.services import review_shares, score_json
 from reviews.submissions import services as submissions
@@ -25,9 +26,14 @@ from reviews.submissions.files import file_json
 from reviews.submissions.models import Submission
 from reviews.submissions.pages import assignment_url
 from reviews.web import check_csrf, feature_pages
-from reviews.web.forms import keep_form, submit_form
+from reviews.web.forms import keep_form, safe_back, submit_form
 
 bp = feature_pages("moderation", __name__)
+
+
+@bp.app_template_filter("lease_end")
+def lease_end(iso: str | None) -> str:
+    return leases.lease_in_words(iso)
 
 
 @bp.app_template_filter("case_kind")
@@ -45,10 +51,29 @@ def escalations(course_id: str) -> Any:
     course = db.session.get(Course, course_id)
     if course is None:
         raise not_found("That course")
-    require_role(course.id, user, (MENTOR, STAFF), "That course", "see the escalation queue")
-    status = request.args.get("status", OPEN)
-    cases = moderation.list_cases(db.session, course.id, None if status == "all" else status)
-    return render_template("moderation/escalations.html", course=course, cases=cases)
+    role = require_role(course.id, user, (MENTOR, STAFF), "That course", "see the escalation queue")
+    return render_template(
+        "moderation/escalations.html", course=course, role=role, **queue_pages.page_view(db.session, course.id, user, request.args)
+    )
+
+
+@bp.route("/courses/<course_id>/escalations/bulk", methods=["POST"])
+def bulk_cases(course_id: str) -> Any:
+    """Claim or dismiss the ticked cases (the API's bulk rule); what was skipped is said, case by case."""
+    check_csrf()
+    user = signed_in()
+    if db.session.get(Course, course_id) is None:
+        raise not_found("That course")
+    role = require_role(course_id, user, (MENTOR, STAFF), "That course", "handle cases")
+    back = safe_back(request.form.get("back"), url_for("moderation_pages.escalations", course_id=course_id))
+    ids, action, note = (
+        request.form.getlist("case_id")[: queue.MAX_BULK],
+        request.form.get("action", ""),
+        request.form.get("note", "")[:20_000],
+    )
+    done: list[queue.BulkResult] = []
+    work = lambda: done.append(queue.bulk_act(db.session, course_id, user, role, action, ids, note))  # noqa: E731
+    return submit_form("bulk", back, work, refusal_field="case_id", after=lambda: queue_pages.say_bulk(done[0], action))
 
 
 @bp.route("/escalations/<case_id>")
@@ -58,15 +83,6 @@ def case(case_id: str) -> Any:
     view = moderation.case_json(db.session, row, role, user)
     if role == LEARNER:
         return render_template("moderation/case_progress.html", case=view)
-    left = right = None
-    left_title = right_title = ""
-    ids = [i for i in row.subject_ids if isinstance(i, str)]
-    if row.subject_type == "submission" and ids:
-        texts = [db.session.get(Submission, i) for i in ids[:2]]
-        if texts and texts[0] is not None:
-            left, left_title = texts[0].text, "Submission" if len(texts) == 1 else "Earlier submission"
-        if len(texts) > 1 and texts[1] is not None:
-            right, right_title = texts[1].text, "Later submission"
     reviews: list[Review] = []
     files: list[dict[str, Any]] = []
     score = criteria = None
@@ -82,11 +98,10 @@ def case(case_id: str) -> Any:
     return render_template(
         "moderation/case.html",
         case=view,
+        viewer_role=role,
         course_id=row.course_id,
-        left=left,
-        right=right,
-        left_title=left_title,
-        right_title=right_title,
+        details=evidence.case_details(db.session, row, role),
+        segments=evidence.segments,
         reviews=reviews,
         shares=review_shares(reviews),
         actions=ACTIONS,
@@ -109,7 +124,37 @@ def _case_for_handler(case_id: str) -> tuple[Any, Any]:
 def claim_case(case_id: str) -> Any:
     check_csrf()
     row, user = _case_for_handler(case_id)
-    return submit_form("claim", _case_url(row.id), lambda: moderation.claim_case(db.session, row, user), "You claimed this case.")
+    work = _if_match(row, user, lambda: moderation.claim_case(db.session, row, user))
+    return submit_form("claim", _case_url(row.id), work, "You claimed this case.")
+
+
+def _if_match(row: Any, user: Any, work: Callable[[], object]) -> Callable[[], object]:
+    """The form's hidden ``if_match`` (the version the page showed) is held against the case inside the form's
+    transaction: a stale page is refused with its form kept (the API's If-Match rule)."""
+
+    def checked() -> object:
+        leases.require_version(row, request.form.get("if_match"), lambda: moderation.case_json(db.session, row, None, user))
+        return work()
+
+    return checked
+
+
+LEASE_CHANGES = {
+    "renew": (leases.renew, "Your claim was renewed."),
+    "release": (leases.release, "You gave the case back to the queue."),
+    "takeover": (leases.take_over, "You took this case over."),
+}
+
+
+@bp.route("/escalations/<case_id>/renew", methods=["POST"], defaults={"lease_action": "renew"})
+@bp.route("/escalations/<case_id>/release", methods=["POST"], defaults={"lease_action": "release"})
+@bp.route("/escalations/<case_id>/takeover", methods=["POST"], defaults={"lease_action": "takeover"})
+def change_claim(case_id: str, lease_action: str) -> Any:
+    """Renew or release the caller's claim, or (staff) take the case over: the API's rules (moderation.leases)."""
+    check_csrf()
+    row, user = _case_for_handler(case_id)
+    act, done = LEASE_CHANGES[lease_action]
+    return submit_form(lease_action, _case_url(row.id), _if_match(row, user, lambda: act(db.session, row, user)), done)
 
 
 @bp.route("/escalations/<case_id>/resolve", methods=["POST"])
@@ -128,7 +173,47 @@ def resolve_case(case_id: str) -> Any:
     if request.form.get("review_id"):
         body["review_id"] = request.form["review_id"].strip()
     debounce = current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"]
-    return submit_form("resolve", back, lambda: case_actions.resolve(db.session, row, user, body, debounce), "Case updated.")
+    return submit_form(
+        "resolve", back, _if_match(row, user, lambda: case_actions.resolve(db.session, row, user, body, debounce)), "Case updated."
+    )
+
+
+@bp.route("/escalations/<case_id>/responses", methods=["POST"])
+def respond(case_id: str) -> Response:
+    """The author of the work a case is about answers it (the API's rule: rules.respond)."""
+    check_csrf()
+    user = signed_in()
+    row, _role = moderation.visible_case(db.session, case_id, user)
+    message = request.form.get("message", "")[:20_000]
+    return submit_form(
+        "respond",
+        _case_url(row.id),
+        lambda: rules.respond(db.session, row, user, message),
+        "Your answer was added to the case.",
+        refusal_field="message",
+    )
+
+
+@bp.route("/escalations/<case_id>/contest", methods=["POST"])
+def contest(case_id: str) -> Response:
+    """The learner contests the decision once (the API's rule: rules.contest); the contest's page comes next."""
+    check_csrf()
+    user = signed_in()
+    row, _role = moderation.visible_case(db.session, case_id, user)
+    message = request.form.get("message", "")[:20_000]
+    opened: list[str] = []
+
+    def work() -> None:
+        opened.append(case_actions.contest(db.session, row, user, message, rules.contest_window_days()).id)
+
+    return submit_form(
+        "contest",
+        _case_url(row.id),
+        work,
+        "Your contest was sent; a different mentor or staff member will decide.",
+        refusal_field="message",
+        after=lambda: _case_url(opened[-1]) if opened else None,
+    )
 
 
 @bp.route("/submissions/<submission_id>/appeal", methods=["POST"])
@@ -140,10 +225,11 @@ def appeal(submission_id: str) -> Response:
     if role != LEARNER:
         raise forbidden("Only the author of this submission may appeal its reviews.")
     message, review_id = request.form.get("message", "")[:20_000], request.form.get("review_id") or None
+    criterion_key = request.form.get("criterion_key") or None
     return submit_form(
         "appeal",
         assignment_url(own.assignment_id),
-        lambda: moderation.report_submission(db.session, own, user, LEARNER, "unfair_review", message, review_id),
+        lambda: moderation.report_submission(db.session, own, user, LEARNER, "unfair_review", message, review_id, criterion_key),
         "Your appeal was sent to a mentor.",
         refusal_field="message",
     )

@@ -17,8 +17,10 @@ from reviews.courses.models import Assignment
 from reviews.kernel import audit, metrics
 from reviews.kernel.db import utcnow
 from reviews.kernel.errors import DomainError, forbidden, invalid, not_found
-from reviews.moderation.models import CLAIMED, OPEN, RESOLVED, STAFF_REVIEW, Case
+from reviews.moderation import leases, ranking, rules
+from reviews.moderation.models import OPEN, RESOLVED, STAFF_REVIEW, Case
 from reviews.moderation.schemas import PRIORITY
+from reviews.notifications import moderation_hooks as tell
 from reviews.submissions.models import Submission
 
 
@@ -113,15 +115,29 @@ def report_claimed_item(session: Session, claim: ReviewClaim, reporter: User, ki
         opened_by=reporter,
         message=message,
     )
+    ranking.weigh_by_reporter(session, case, reporter.id)
     audit.record(session, assignment.course_id, reporter.id, "case.reported", f"case:{case.id}", kind=kind)
+    tell.case_received(session, case, reporter.id, appeal=False)
     return case
 
 
 def report_submission(
-    session: Session, submission: Submission, reporter: User, role: str, kind: str, message: str, review_id: str | None
+    session: Session,
+    submission: Submission,
+    reporter: User,
+    role: str,
+    kind: str,
+    message: str,
+    review_id: str | None,
+    criterion_key: str | None = None,
 ) -> Case:
-    """An author's appeal, or a mentor's or staff member's report, about a submission or one of its reviews."""
+    """An author's appeal, or a mentor's or staff member's report, about a submission or one of its reviews; a
+    second appeal of the same review or criterion is the open one (rules.open_appeal)."""
     assignment = session.get_one(Assignment, submission.assignment_id)
+    if kind == rules.APPEAL and role == LEARNER:
+        rules.check_appeal(session, submission, review_id, criterion_key, message)
+        if (already := rules.open_appeal(session, submission, reporter, review_id, criterion_key)) is not None:
+            return already
     evidence: dict[str, Any] = {"reported_by": reporter.id, "message": message, "role": role}
     subject_type, subject_ids = "submission", [submission.id]
     if review_id is not None:
@@ -144,7 +160,11 @@ def report_submission(
         opened_by=reporter,
         message=message,
     )
+    case.criterion_key = criterion_key
+    ranking.weigh_by_reporter(session, case, reporter.id)
     audit.record(session, assignment.course_id, reporter.id, "case.reported", f"case:{case.id}", kind=kind, review_id=review_id)
+    if role == LEARNER:
+        tell.case_received(session, case, reporter.id, appeal=kind == "unfair_review")
     return case
 
 
@@ -157,7 +177,7 @@ def visible_case(session: Session, case_id: str, caller: User) -> tuple[Case, st
     role = role_in(case.course_id, caller)
     if role in (MENTOR, STAFF):
         return case, role
-    if role == LEARNER and case.opened_by_id == caller.id:
+    if role == LEARNER and (case.opened_by_id == caller.id or rules.is_author_of_subject(session, case, caller.id)):
         return case, LEARNER
     raise not_found("That case")
 
@@ -165,44 +185,48 @@ def visible_case(session: Session, case_id: str, caller: User) -> tuple[Case, st
 def claim_case(session: Session, case: Case, mentor: User) -> Case:
     if case.status == RESOLVED:
         raise DomainError("conflict", "This case is resolved already; there is nothing left to claim.")
-    if case.claimed_by_id is not None and case.claimed_by_id != mentor.id:
+    rules.require_may_act(session, case, mentor)
+    if not leases.claimable_by(case, mentor):
         raise DomainError("already_claimed", "Another mentor claimed this case already. Pick another case from the queue.")
-    if case.claimed_by_id == mentor.id:
+    if case.claimed_by_id == mentor.id and not leases.lease_expired(case):
         return case
-    case.claimed_by_id, case.claimed_at = mentor.id, utcnow()
-    if case.status == OPEN:
-        case.status = CLAIMED
-    audit.record(session, case.course_id, mentor.id, "case.claimed", f"case:{case.id}")
+    leases.take_lease(session, case, mentor)
+    audit.record(session, case.course_id, mentor.id, "case.claimed", f"case:{case.id}", lease_expires_at=leases.lease_end(case))
     return case
 
 
 def case_json(session: Session, case: Case, viewer_role: str | None, viewer: User) -> dict[str, Any]:
-    outcome = case.outcome
     if viewer_role == LEARNER or (viewer_role is None and case.opened_by_id == viewer.id):
-        # The learner who opened it follows its progress, never the evidence or who handles it.
-        visible = None if outcome is None else {"action": outcome.get("action"), "note": outcome.get("note"), "at": outcome.get("at")}
-        return {"id": case.id, "kind": case.kind, "status": case.status, "created_at": case.created_at.isoformat(), "outcome": visible}
+        # The learner who opened it, or whose work it is about, follows its progress, never the evidence or who handles it.
+        return rules.learner_view(session, case, viewer, leases.effective_status(case), rules.contest_window_days())
+    return {**handler_fields(case), **rules.handler_extras(session, case)}
+
+
+def handler_fields(case: Case) -> dict[str, Any]:
+    """The case as mentors and staff see it, from its own row (the queue's rows and the case's answer)."""
     return {
         "id": case.id,
         "kind": case.kind,
         "priority": case.priority,
-        "status": case.status,
+        "status": leases.effective_status(case),
         "subject": {"type": case.subject_type, "ids": list(case.subject_ids)},
         "submission_id": case.submission_id,
         "assignment_id": case.assignment_id,
         "created_at": case.created_at.isoformat(),
-        "claimed_by": case.claimed_by_id,
+        "claimed_by": leases.effective_holder(case),
+        "lease_expires_at": leases.lease_end(case),
+        "version": case.version,
         "opened_by": case.opened_by_id,
         "message": case.message,
         "evidence": case.evidence,
-        "outcome": outcome,
+        "outcome": case.outcome,
     }
 
 
 def list_cases(session: Session, course_id: str, status: str | None) -> list[Case]:
     query = select(Case).where(Case.course_id == course_id)
     if status:
-        query = query.where(Case.status == status)
+        query = query.where(leases.status_is(status))
     return list(session.scalars(query.order_by(Case.priority.desc(), Case.created_at, Case.id)))
 
 
@@ -211,12 +235,15 @@ def require_claimant(case: Case, mentor: User) -> None:
         raise DomainError("conflict", "This case is resolved already.")
     if case.claimed_by_id != mentor.id:
         raise forbidden("Claim this case before acting on it; only the mentor who claimed it may resolve it.")
+    leases.require_live_lease(case, mentor)
 
 
 def finish(session: Session, case: Case, actor: User, action: str, note: str, **extra: Any) -> None:
     case.status = RESOLVED
+    extra = {**rules.decision_extra(case), **extra}
     case.outcome = {"action": action, "note": note, "at": utcnow().isoformat(), "by": actor.id, **extra}
     audit.record(session, case.course_id, actor.id, f"case.{action}", f"case:{case.id}", note=note, **extra)
+    tell.case_settled(session, case, actor.id, action, note, extra)
 
 
 def cases_awaiting_staff(session: Session, submission_id: str) -> list[Case]:

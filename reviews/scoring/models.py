@@ -26,6 +26,10 @@ class Score(Base):
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
     override_value: Mapped[float | None]
     override_note: Mapped[str | None] = mapped_column(Text)
+    # Once a score is released it stays released, even when a discounted review leaves it short of reviews;
+    # release_note then says why its interval widened.
+    released_at: Mapped[datetime | None]
+    release_note: Mapped[str | None] = mapped_column(Text)
 
 
 class ReviewerStat(Base):

@@ -19,6 +19,7 @@ class ScoreSchema(ma.Schema):
     method = String(metadata={"description": "How the score was made: e.g. median, calibrated, staff, override, cancelled."})
     criteria = ma.fields.Dict(metadata={"description": "{criterion_key: {value, interval}}."})
     released = ma.fields.Boolean(required=True, metadata={"description": "Whether the score is released to its author."})
+    note = String(metadata={"description": "Present when a released score rests on fewer reviews than required: why its interval widened."})
 
 
 class StaffGradeSchema(ma.Schema):

@@ -21,6 +21,7 @@ from reviews.courses.models import Assignment
 from reviews.kernel import audit, metrics
 from reviews.kernel.db import utcnow
 from reviews.moderation import services as moderation
+from reviews.scoring import released as released_scores
 from reviews.scoring.models import ReviewerStat, Score
 from reviews.scoring.review_targets import adapt_review_targets
 from reviews.submissions.models import ACTIVE, CANCELLED, LEARNER_WORK, StaffGrade, Submission
@@ -110,12 +111,19 @@ def recalibrate(
     counts = np.bincount(sub_idx, minlength=len(submissions)) if len(submissions) else np.zeros(0, dtype=np.int64)
     existing = {s.submission_id: s for s in session.scalars(select(Score).where(Score.assignment_id == assignment.id))}
     now = utcnow()
+    given = reviews_given_by(session, assignment.id, [s.author_id for s in submissions if s.id in existing])
     widths: dict[str, tuple[float, int]] = {}
     for i, submission in enumerate(submissions):
         if submission.kind != LEARNER_WORK:
             continue
         n = int(counts[i])
         score = existing.get(submission.id)
+        # Released before this run changes it (the release rule on the score as it stands): it stays released.
+        owed = given.get(submission.author_id, 0)
+        released = score is not None and (
+            score.released_at is not None or (score.value is not None and release_due(assignment, score, owed, now))
+        )
+        before = (score.value, score.low, score.high, score.reviews) if score is not None else (None, None, None, 0)
         if score is None:
             score = Score(submission_id=submission.id, assignment_id=assignment.id, criteria={}, reviews=0)
             session.add(score)
@@ -135,6 +143,8 @@ def recalibrate(
                 widths[submission.id] = (score.high - score.low, n)
         score.criteria, score.reviews, score.method = per, n, public_method(chosen)
         score.version, score.computed_at = version, now
+        if released:
+            released_scores.keep_released(assignment, submission, score, before, now)
     _write_reviewer_stats(session, assignment, model_fits, criteria_grades, reviewer_index, version)
     for submission_id in adapt_review_targets(session, assignment, widths, width_share=width_share, max_extra=max_extra):
         width, n = widths[submission_id]
@@ -311,7 +321,7 @@ def release_due(assignment: Assignment, score: Score | None, given: int, now: da
     """Staff released the assignment, or its review deadline passed, or the work has its reviews and its author
     gave the ``given`` reviews they owe."""
     now = now or utcnow()
-    if assignment.released_at is not None:
+    if assignment.released_at is not None or (score is not None and score.released_at is not None):
         return True
     if assignment.review_due_at is not None and now > assignment.review_due_at:
         return True
@@ -401,6 +411,7 @@ def _score_json(
         "method": score.method,
         "criteria": score.criteria,
         "released": released,
+        **({"note": score.release_note} if score.release_note else {}),
     }
 
 

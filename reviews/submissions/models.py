@@ -16,7 +16,8 @@ class Submission(IdMixin, Base):
     """A learner's attempt, or a staff-graded calibration sample (served to reviewers exactly like one)."""
 
     __tablename__ = "submissions"
-    __table_args__ = (Index("ix_submissions_pool", "assignment_id", "status", "review_load"),)
+    # The pick of what to review next walks this index in its order (allocation/services.py).
+    __table_args__ = (Index("ix_submissions_pool", "assignment_id", "status", "serve_rank", "review_load"),)
 
     assignment_id: Mapped[str] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
@@ -31,6 +32,9 @@ class Submission(IdMixin, Base):
     # Peer reviews this submission should get: the assignment's reviews_required, raised one at a time (up to a
     # cap) when calibration finds its score too uncertain. None means reviews_required.
     reviews_target: Mapped[int | None]
+    # Work is served in this order first (0 before 1): 0 for a released score that lost a review to a decision
+    # and waits for its extra one (scoring/released.py). Ascending, so the pool index serves the order.
+    serve_rank: Mapped[int] = mapped_column(default=1)
     similarity_checked_at: Mapped[datetime | None]
     cancelled_reason: Mapped[str | None] = mapped_column(Text)
 

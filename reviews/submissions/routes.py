@@ -21,6 +21,7 @@ from reviews.kernel.idempotency import KEY_REUSED, idempotent
 from reviews.kernel.inputs import json_problem, refuse_hostile
 from reviews.kernel.ratelimit import limiter, submit_limit
 from reviews.kernel.schemas import String
+from reviews.moderation import rules as case_rules
 from reviews.moderation import services as moderation
 from reviews.moderation.schemas import REPORT_KINDS, CaseOpenedSchema
 from reviews.records.progress import previous_score_json, progress_json
@@ -55,6 +56,7 @@ class SubmissionReport(ma.Schema):
     kind = String(required=True, validate=ma.validate.OneOf(REPORT_KINDS))
     message = String(load_default="", validate=ma.validate.Length(max=20_000))
     review_id = String(load_default=None, allow_none=True, validate=ma.validate.Length(max=64))
+    criterion_key = String(load_default=None, allow_none=True, validate=ma.validate.Length(max=40))
 
 
 def _read_body(require_scores: bool) -> tuple[str, Any, list[services.Upload]]:
@@ -253,13 +255,20 @@ def list_reviews(submission_id: str) -> Any:
 @idempotent
 @blp.arguments(SubmissionReport)
 @blp.response(201, CaseOpenedSchema)
+@blp.alt_response(200, schema=CaseOpenedSchema, description="The caller's appeal of this review or criterion is open already: its case.")
 @blp.refusals(422, invalid_request="review_id names no review of this submission.")
+@blp.refusals(422, invalid_request="An author's appeal (unfair_review) names neither review_id nor criterion_key, or an unknown criterion.")
+@blp.refusals(422, message_rejected="An appeal's message is blank, only punctuation, filler, one word repeated or too few real words.")
 @blp.refusals(409, conflict=KEY_REUSED)
 def report_submission(body: dict[str, Any], submission_id: str) -> Any:
-    """An appeal by the author, or a report by a mentor or staff: opens a case."""
+    """An appeal by the author, or a report by a mentor or staff: opens a case (201). The author's appeal names a
+    review or a criterion; another appeal of one already under appeal answers 200 with the open case."""
     submission, role = visible_submission(submission_id)
-    case = moderation.report_submission(db.session, submission, current_user(), role, body["kind"], body["message"], body.get("review_id"))
-    return {"case_id": case.id}
+    caller = current_user()
+    review_id, criterion_key = body.get("review_id"), body.get("criterion_key")
+    open_before = case_rules.open_appeal(db.session, submission, caller, review_id, criterion_key) if role == LEARNER else None
+    case = moderation.report_submission(db.session, submission, caller, role, body["kind"], body["message"], review_id, criterion_key)
+    return ({"case_id": case.id}, 200) if open_before is not None and open_before.id == case.id else {"case_id": case.id}
 
 
 @blp.route("/files/<file_id>", methods=["GET"])

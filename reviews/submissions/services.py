@@ -28,6 +28,7 @@ from reviews.kernel.db import utcnow
 from reviews.kernel.errors import DomainError, not_found
 from reviews.kernel.metrics import submission_rejected
 from reviews.kernel.units import human_size
+from reviews.moderation import rules as case_rules
 from reviews.scoring.recalibration import request_recalibration
 from reviews.settings import FILE_LIMITS
 from reviews.submissions.models import ACTIVE, LEARNER_WORK, STAFF_SAMPLE, SUPERSEDED, RejectedAttempt, StaffGrade, StoredFile, Submission
@@ -148,6 +149,7 @@ def submit(
         raise DomainError(
             "past_due", f"The deadline for this assignment passed at {assignment.due_at.isoformat()}; submissions are closed."
         )
+    case_rules.check_attempts_allowed(session, assignment.id, author.id)
     used = attempts_used(session, assignment.id, author.id)
     if assignment.max_attempts is not None and used >= assignment.max_attempts:
         raise DomainError(

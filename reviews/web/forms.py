@@ -26,10 +26,12 @@ from typing import Any
 
 from flask import Flask, current_app, flash, g, redirect, render_template, request, session
 from sqlalchemy import delete, select
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from reviews.kernel.auth import current_caller_or_none
 from reviews.kernel.db import db, utcnow
+from reviews.kernel.error_handlers import CHANGED_MEANWHILE
 from reviews.kernel.errors import DomainError
 from reviews.kernel.transaction import run_in_transaction
 from reviews.kernel.units import human_size
@@ -120,6 +122,9 @@ def submit_form(
     except DomainError as exc:
         db.session.rollback()
         return keep_form(form_id, back, errors_of(exc, refusal_field))
+    except StaleDataError:  # a versioned row changed between this request's read and its write
+        db.session.rollback()
+        return keep_form(form_id, back, {"": [CHANGED_MEANWHILE]})
     target = (after() if after else None) or back
     if done:
         flash(done, "ok")

@@ -197,7 +197,7 @@ def test_mentor_claims_and_resolves_case_by_clicking(live: Live, scenario: Scena
     expect(page).to_have_url(f"{live.base_url}/courses/{scenario.course_id}/escalations")
     row = page.locator(f'#cases tr[data-case-id="{case_id}"]')
     expect(row).to_contain_text("Appeal of a review")
-    expect(row).to_contain_text("open")
+    expect(row.locator('td[data-label="Kind"] .muted')).to_have_text("Open")
     row.get_by_role("link", name="Open case").click()
     expect(page).to_have_url(f"{live.base_url}/escalations/{case_id}")
     expect(page.get_by_role("heading", name="Appeal of a review")).to_be_visible()

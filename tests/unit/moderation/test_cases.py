@@ -17,7 +17,8 @@ def scored_world(world: World) -> dict[str, Any]:
 
 
 def appeal(world: World, submission_id: str, **extra: Any) -> str:
-    body = {"kind": "unfair_review", "message": "The reviewer ignored my risks section.", **extra}
+    # An appeal names a review or a criterion (rules.check_appeal).
+    body = {"kind": "unfair_review", "message": "The reviewer ignored my risks section.", "criterion_key": "risks", **extra}
     r = world.learners[0].post(f"/api/submissions/{submission_id}/reports", json=body)
     assert r.status_code == 201
     return str(r.get_json()["case_id"])

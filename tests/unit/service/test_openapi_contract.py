@@ -37,6 +37,11 @@ NO_REQUEST_BODY = {
     ("post", "/api/assignments/{assignment_id}/review-claims"),
     ("post", "/api/assignments/{assignment_id}/release"),
     ("post", "/api/escalations/{case_id}/claim"),
+    ("post", "/api/escalations/{case_id}/release"),
+    ("post", "/api/escalations/{case_id}/renew"),
+    ("post", "/api/escalations/{case_id}/takeover"),
+    ("post", "/api/notifications/read"),
+    ("post", "/api/notifications/{notification_id}/read"),
     ("post", "/api/users/{user_id}/sign-in-links"),
     ("post", "/api/users/{user_id}/token"),
 }

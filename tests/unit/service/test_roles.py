@@ -174,7 +174,7 @@ ROWS = [
         "POST",
         lambda s: f"/api/submissions/{s.submission_id}/reports",
         _any(404, author=201, mentor=201, staff=201, admin=201),
-        lambda s: {"kind": "unfair_review", "message": "Unfair.", "review_id": s.review_id},
+        lambda s: {"kind": "unfair_review", "message": "The review ignored my risks section.", "review_id": s.review_id},
     ),
     Row(
         "staff grade",
