@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from pathlib import Path
@@ -26,6 +27,40 @@ def _env_number(name: str, default: float) -> float:
     """A number from the environment (operators and the integration tests tune timings this way)."""
     raw = os.environ.get(name, "").strip()
     return float(raw) if raw else default
+
+
+class SettingError(ValueError):
+    """A setting from the environment that cannot be used: the message names it and says what it should be."""
+
+
+def case_sla_hours(raw: str | None, defaults: dict[str, float]) -> dict[str, float]:
+    """CASE_SLA_HOURS: ``defaults`` with the kinds FAIRPEER_CASE_SLA_HOURS sets ("plagiarism=12,similarity=24");
+    a value the service cannot use stops it at start-up with a sentence saying what to write instead."""
+    hours = dict(defaults)
+    example = 'write kind=hours pairs separated by commas, e.g. FAIRPEER_CASE_SLA_HOURS="plagiarism=12,similarity=24"'
+    for part in (raw or "").split(","):
+        if not part.strip():
+            continue
+        kind, equals, value = (p.strip() for p in part.partition("="))
+        if not equals or not kind or not value:
+            raise SettingError(f"FAIRPEER_CASE_SLA_HOURS: {part.strip()!r} is not kind=hours; {example}.")
+        if kind not in defaults:
+            raise SettingError(f"FAIRPEER_CASE_SLA_HOURS: {kind!r} is not a kind of case; choose from: {', '.join(sorted(defaults))}.")
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
+        if not math.isfinite(number) or number <= 0:
+            raise SettingError(f"FAIRPEER_CASE_SLA_HOURS: the target of {kind} must be a number of hours above 0, not {value!r}.")
+        hours[kind] = number
+    return hours
+
+
+def _digest_hour() -> int:
+    hour = _env_number("FAIRPEER_SLA_DIGEST_HOUR_UTC", 6)
+    if hour != int(hour) or not 0 <= hour <= 23:
+        raise SettingError(f"FAIRPEER_SLA_DIGEST_HOUR_UTC must be a whole hour from 0 to 23, not {hour:g}.")
+    return int(hour)
 
 
 def _secure_cookies() -> bool:
@@ -57,6 +92,9 @@ def from_environment(instance: Path) -> dict[str, Any]:
         "EMAIL_FROM": os.environ.get("FAIRPEER_EMAIL_FROM") or "fairpeer <no-reply@fairpeer.invalid>",
         # The pages' address, for the links in emails (the inbox keeps paths); unset, emails carry no link.
         "BASE_URL": os.environ.get("FAIRPEER_BASE_URL") or None,
+        "CASE_SLA_HOURS": case_sla_hours(os.environ.get("FAIRPEER_CASE_SLA_HOURS"), DEFAULTS["CASE_SLA_HOURS"]),
+        # The daily digest of cases past their target goes out on the first sweep of the day from this hour (UTC).
+        "SLA_DIGEST_HOUR_UTC": _digest_hour(),
     }
 
 
@@ -87,6 +125,7 @@ DEFAULTS: dict[str, Any] = {
     "NEEDS_REVIEWS_AFTER_HOURS": _env_number("FAIRPEER_NEEDS_REVIEWS_AFTER_HOURS", 48),
     # Target time to resolution of each kind of case, in hours (docs/api.md, The queue): an unresolved case past
     # its target shows as breached; one open CASE_ESCALATE_AFTER_TARGETS times its target goes to staff.
+    # FAIRPEER_CASE_SLA_HOURS="plagiarism=12,similarity=24" changes the kinds it names (from_environment).
     "CASE_SLA_HOURS": {
         "plagiarism": 24,
         "abusive": 24,
@@ -103,6 +142,7 @@ DEFAULTS: dict[str, Any] = {
     # A kind missing from CASE_SLA_HOURS has this target.
     "CASE_SLA_DEFAULT_HOURS": _env_number("FAIRPEER_CASE_SLA_DEFAULT_HOURS", 72),
     "CASE_ESCALATE_AFTER_TARGETS": _env_number("FAIRPEER_CASE_ESCALATE_AFTER_TARGETS", 2),
+    "SLA_DIGEST_HOUR_UTC": 6,
     # Adaptive review count: a score whose 95% interval is wider than this share of the scale asks for one more review.
     "ADAPTIVE_WIDTH_SHARE": 0.35,
     "IDEMPOTENCY_STALE_SECONDS": _env_number("FAIRPEER_IDEMPOTENCY_STALE_SECONDS", 120),

@@ -23,6 +23,8 @@ from reviews.kernel import audit
 from reviews.kernel.db import utcnow
 from reviews.kernel.errors import DomainError, forbidden
 from reviews.moderation.models import CLAIMED, OPEN, RESOLVED, STAFF_REVIEW, Case
+from reviews.moderation.schemas import KIND_WORDS
+from reviews.notifications import moderation_hooks as tell
 
 DEFAULT_LEASE_HOURS = 4.0
 STALE_VERSION = "This case changed since you opened it. Reload it, check what changed, and then act again."
@@ -124,6 +126,7 @@ def take_over(session: Session, case: Case, staff: User) -> Case:
     previous = effective_holder(case)
     take_lease(session, case, staff)
     audit.record(session, case.course_id, staff.id, "case.taken_over", f"case:{case.id}", previous_holder=previous)
+    tell.taken_over(session, case, KIND_WORDS.get(case.kind, case.kind.replace("_", " ")).lower(), previous, staff.id)
     return case
 
 

@@ -17,7 +17,7 @@ from reviews.courses.models import Assignment, Course
 from reviews.kernel.db import db
 from reviews.kernel.errors import forbidden, not_found
 from reviews.moderation import actions as case_actions
-from reviews.moderation import evidence, leases, queue, queue_pages, rules
+from reviews.moderation import evidence, learner_forms, leases, queue, queue_pages, rules
 from reviews.moderation import services as moderation
 from reviews.moderation.schemas import ACTIONS, KIND_WORDS
 from reviews.scoring.services import review_shares, score_json
@@ -82,7 +82,7 @@ def case(case_id: str) -> Any:
     row, role = moderation.visible_case(db.session, case_id, user)
     view = moderation.case_json(db.session, row, role, user)
     if role == LEARNER:
-        return render_template("moderation/case_progress.html", case=view)
+        return render_template("moderation/case_progress.html", case=view, version=row.version)
     reviews: list[Review] = []
     files: list[dict[str, Any]] = []
     score = criteria = None
@@ -128,12 +128,12 @@ def claim_case(case_id: str) -> Any:
     return submit_form("claim", _case_url(row.id), work, "You claimed this case.")
 
 
-def _if_match(row: Any, user: Any, work: Callable[[], object]) -> Callable[[], object]:
+def _if_match(row: Any, user: Any, work: Callable[[], object], role: str | None = None) -> Callable[[], object]:
     """The form's hidden ``if_match`` (the version the page showed) is held against the case inside the form's
     transaction: a stale page is refused with its form kept (the API's If-Match rule)."""
 
     def checked() -> object:
-        leases.require_version(row, request.form.get("if_match"), lambda: moderation.case_json(db.session, row, None, user))
+        leases.require_version(row, request.form.get("if_match"), lambda: moderation.case_json(db.session, row, role, user))
         return work()
 
     return checked
@@ -178,17 +178,31 @@ def resolve_case(case_id: str) -> Any:
     )
 
 
+@bp.route("/escalations/<case_id>/reopen", methods=["POST"])
+def reopen_case(case_id: str) -> Response:
+    """Staff reopen a decided case (the API's rule: actions.reopen); work it marked as plagiarism counts again."""
+    check_csrf()
+    user = signed_in()
+    row, role = moderation.visible_case(db.session, case_id, user)
+    require_role(row.course_id, user, (STAFF,), "That case", "reopen cases")
+    note, debounce = request.form.get("note", "")[:20_000], current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"]
+    reopen = _if_match(row, user, lambda: case_actions.reopen(db.session, row, user, note, debounce), role)
+    return submit_form("reopen", _case_url(row.id), reopen, "The case is open again and back in the queue.")
+
+
 @bp.route("/escalations/<case_id>/responses", methods=["POST"])
 def respond(case_id: str) -> Response:
     """The author of the work a case is about answers it (the API's rule: rules.respond)."""
     check_csrf()
     user = signed_in()
-    row, _role = moderation.visible_case(db.session, case_id, user)
+    row, role = moderation.visible_case(db.session, case_id, user)
+    if role != LEARNER:  # mentors and staff have no answer form: said at once, not kept for a page that shows none
+        raise forbidden("Only the author of the work this case is about can answer it.")
     message = request.form.get("message", "")[:20_000]
     return submit_form(
         "respond",
         _case_url(row.id),
-        lambda: rules.respond(db.session, row, user, message),
+        _if_match(row, user, lambda: rules.respond(db.session, row, user, message), role),
         "Your answer was added to the case.",
         refusal_field="message",
     )
@@ -199,7 +213,9 @@ def contest(case_id: str) -> Response:
     """The learner contests the decision once (the API's rule: rules.contest); the contest's page comes next."""
     check_csrf()
     user = signed_in()
-    row, _role = moderation.visible_case(db.session, case_id, user)
+    row, role = moderation.visible_case(db.session, case_id, user)
+    if role != LEARNER:
+        raise forbidden("Only the learner who opened this case, or the author of the work it is about, can contest its decision.")
     message = request.form.get("message", "")[:20_000]
     opened: list[str] = []
 
@@ -209,7 +225,7 @@ def contest(case_id: str) -> Response:
     return submit_form(
         "contest",
         _case_url(row.id),
-        work,
+        _if_match(row, user, work, role),
         "Your contest was sent; a different mentor or staff member will decide.",
         refusal_field="message",
         after=lambda: _case_url(opened[-1]) if opened else None,
@@ -224,12 +240,14 @@ def appeal(submission_id: str) -> Response:
     own, role = submissions.get_visible_submission(db.session, submission_id, user)
     if role != LEARNER:
         raise forbidden("Only the author of this submission may appeal its reviews.")
-    message, review_id = request.form.get("message", "")[:20_000], request.form.get("review_id") or None
-    criterion_key = request.form.get("criterion_key") or None
+    message = request.form.get("message", "")[:20_000]
+    review_id, criterion_key = learner_forms.appeal_target(request.form)
     return submit_form(
         "appeal",
         assignment_url(own.assignment_id),
-        lambda: moderation.report_submission(db.session, own, user, LEARNER, "unfair_review", message, review_id, criterion_key),
+        learner_forms.beside_choice(
+            lambda: moderation.report_submission(db.session, own, user, LEARNER, "unfair_review", message, review_id, criterion_key)
+        ),
         "Your appeal was sent to a mentor.",
         refusal_field="message",
     )

@@ -20,14 +20,14 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from reviews.accounts.models import User
-from reviews.courses.access import STAFF
 from reviews.courses.models import Assignment
 from reviews.kernel import audit
 from reviews.kernel.db import utcnow
-from reviews.kernel.errors import DomainError, forbidden, invalid, not_found
-from reviews.moderation import actions, leases, ranking, services
+from reviews.kernel.errors import DomainError, invalid, not_found
+from reviews.moderation import actions, leases, ranking, rules, services
 from reviews.moderation.models import CLAIMED, OPEN, RESOLVED, STAFF_REVIEW, Case
 from reviews.moderation.schemas import KIND_WORDS, PRIORITY
+from reviews.notifications import moderation_hooks as tell
 from reviews.submissions.models import Submission
 
 UNRESOLVED, ALL = "unresolved", "all"
@@ -278,15 +278,13 @@ class BulkResult:
         return {"done": self.done, "skipped": self.skipped}
 
 
-def _may_handle(case: Case, actor: User, role: str, author_id: str | None) -> None:
-    """Who may not handle a case: whoever opened it or whose work it is about; and only staff settle a case that
-    waits for staff."""
+def _may_handle(session: Session, case: Case, actor: User) -> None:
+    """The same rule as acting on one case (rules.require_may_act), checked before anything changes: nobody acts
+    on a case they opened or one about their own work, their own reviews or themselves, nor decides the contest
+    of their own decision; only staff settle a case waiting for staff."""
     if case.status == RESOLVED:
         raise DomainError("conflict", "This case is resolved already; there is nothing left to do.")
-    if case.opened_by_id == actor.id or author_id == actor.id:
-        raise forbidden("You opened this case or it is about your own work; another mentor must handle it.")
-    if case.status == STAFF_REVIEW and role != STAFF:
-        raise forbidden("This case waits for staff; only staff of the course may settle it.")
+    rules.require_may_act(session, case, actor)
 
 
 def _dismiss(session: Session, case: Case, actor: User, note: str) -> None:
@@ -313,24 +311,17 @@ def bulk_act(session: Session, course_id: str, actor: User, role: str, action: s
         raise invalid(
             {"note": ["Say why these cases need no action."]}, "A dismissal needs a note: the reporters read it with the outcome."
         )
-    found = {
-        case.id: (case, author_id)
-        for case, author_id in session.execute(
-            select(Case, Submission.author_id)
-            .outerjoin(Submission, Submission.id == Case.submission_id)
-            .where(Case.id.in_(wanted), Case.course_id == course_id)
-        ).all()
-    }
+    found = {case.id: case for case in session.scalars(select(Case).where(Case.id.in_(wanted), Case.course_id == course_id))}
     result = BulkResult()
     for case_id in wanted:
         if case_id not in found:
             error = not_found("That case")
             result.skipped.append({"case_id": case_id, "code": error.code, "message": error.message})
             continue
-        case, author_id = found[case_id]
+        case = found[case_id]
         try:
             with session.begin_nested():
-                _may_handle(case, actor, role, author_id)
+                _may_handle(session, case, actor)
                 if action == "claim":
                     services.claim_case(session, case, actor)
                 else:
@@ -345,6 +336,14 @@ def bulk_act(session: Session, course_id: str, actor: User, role: str, action: s
 
 
 # --- ageing
+
+
+def _tell_staff_of_age(session: Session, case_id: str, sla: Targets, now: datetime) -> None:
+    """The course's staff hear of a case that went to them by its age (the hook a mentor's request uses)."""
+    case = session.get_one(Case, case_id)
+    target = sla.of(case.kind)
+    why = f"because it waited {age_words(now - case.created_at)}, more than {sla.escalate_after:g} times its target of {target:g} hours"
+    tell.handed_to_staff(session, case, KIND_WORDS.get(case.kind, case.kind.replace("_", " ")).lower(), "", why=why)
 
 
 def escalate_overdue(session: Session, sla: Targets, now: datetime | None = None, limit: int = 500) -> int:
@@ -384,6 +383,7 @@ def escalate_overdue(session: Session, sla: Targets, now: datetime | None = None
             target_hours=sla.of(kind),
             hours_open=round((now - opened).total_seconds() / 3600, 1),
         )
+        _tell_staff_of_age(session, case_id, sla, now)
         escalated += 1
     session.expire_all()
     return escalated

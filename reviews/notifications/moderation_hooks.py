@@ -1,6 +1,7 @@
 """What the escalation queue tells people, in words: reports and appeals received, outcomes, changed scores,
 cases handed on. No notification names a reviewer or says whether an item was a staff sample: the texts for a
-report on a sample and on a peer's work are the same, and none carries a reviewer's name, id or review."""
+report on a sample and on a peer's work are the same, and none carries a reviewer's name, id or review. Neither does
+one carry the learner's text: mentors and staff open the case for it."""
 
 from __future__ import annotations
 
@@ -109,14 +110,26 @@ def case_needs_answer(session: Session, case: CaseLike, author_id: str, question
     )
 
 
-def handed_to_staff(session: Session, case: CaseLike, what: str, note: str) -> None:
-    """A mentor asked staff to decide: every staff member of the course hears of it."""
+def handed_to_staff(session: Session, case: CaseLike, what: str, note: str, why: str | None = None) -> None:
+    """A mentor asked staff to decide, or the case waited so long it went to staff by itself (``why``): every staff
+    member of the course hears of it."""
     staff = list(session.scalars(select(Membership.user_id).where(Membership.course_id == case.course_id, Membership.role == STAFF)))
-    notify_many(
+    title = _title(session, case.assignment_id)
+    said = f"A case went to staff {why}: {what}, in {title}." if why else f"A mentor handed a case to staff: {what}, in {title}."
+    notify_many(session, staff, "case_for_staff", "A case needs staff", f"{said}{_noted(note)}", _case_link(case))
+
+
+def taken_over(session: Session, case: CaseLike, what: str, previous_holder_id: str | None, staff_id: str) -> None:
+    """Staff took over a case someone else held: the one who held it hears that it is no longer theirs (what kind
+    of case and where, never the learner's text)."""
+    if previous_holder_id is None or previous_holder_id == staff_id:
+        return
+    notify(
         session,
-        staff,
-        "case_for_staff",
-        "A case needs staff",
-        f"A mentor handed a case to staff: {what}, in {_title(session, case.assignment_id)}.{_noted(note)}",
+        previous_holder_id,
+        "case_taken_over",
+        "Staff took over a case you held",
+        f"A staff member took over a case you held: {what}, in {_title(session, case.assignment_id)}. "
+        "It is theirs to settle now; you need do nothing more with it.",
         _case_link(case),
     )

@@ -12,7 +12,10 @@ class NotificationSchema(ma.Schema):
     id = String(required=True)
     kind = String(
         required=True,
-        metadata={"description": "case_received, case_outcome, score_changed, work_marked_copied, case_needs_answer or case_for_staff."},
+        metadata={
+            "description": "case_received, case_outcome, score_changed, work_marked_copied, case_needs_answer, case_for_staff, "
+            "case_taken_over or sla_digest."
+        },
     )
     subject = String(required=True)
     body = String(required=True)

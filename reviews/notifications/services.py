@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
 from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -17,11 +20,20 @@ from reviews.notifications.tasks import send_email
 INBOX_PAGE = 100
 
 
-def notify(session: Session, user_id: str, kind: str, subject: str, body: str, link: str = "") -> Notification:
+def keyed_id(key: str) -> str:
+    """The id of the one notification a key stands for (e.g. one digest per person per day): the same key always
+    gives the same id, so the primary key refuses a second one, however many runs try at once."""
+    return base64.urlsafe_b64encode(hashlib.sha256(key.encode()).digest()[:16]).decode().rstrip("=")
+
+
+def notify(session: Session, user_id: str, kind: str, subject: str, body: str, link: str = "", key: str | None = None) -> Notification:
     """Put a notification in the person's inbox and, when email is on (SMTP_URL), an email in the outbox, in the
     caller's transaction: both are committed with the change they tell of, or neither. The email is sent after
-    the commit (and by the sweep, if that send is lost)."""
-    notification = Notification(user_id=user_id, kind=kind, subject=subject[:200], body=body, link=link[:500])
+    the commit (and by the sweep, if that send is lost). With ``key`` the notification's id comes from it
+    (``keyed_id``): a second one with the same key fails to insert."""
+    notification = Notification(
+        id=keyed_id(key) if key else new_id(), user_id=user_id, kind=kind, subject=subject[:200], body=body, link=link[:500]
+    )
     session.add(notification)
     config = current_app.config
     if config.get("SMTP_URL"):

@@ -106,8 +106,13 @@ def test_learner_reads_the_explained_score_and_labelled_reviews(
         expect(page.locator("#received")).not_to_contain_text("scope:")
         # The appeal form names the same reviews.
         page.get_by_text("Appeal a review").click()
-        labels = page.get_by_label("Which review").locator("option").all_inner_texts()
-        assert labels == [f"Review {n}" for n in range(1, len(reviews) + 1)]
+        labels = page.get_by_label("What your appeal is about").locator("option").all_inner_texts()
+        assert labels == [
+            "Choose a review or a criterion",
+            *(f"Review {n}" for n in range(1, len(reviews) + 1)),
+            "Criterion: Scope",
+            "Criterion: Risks",
+        ]
         assert fits_the_screen(page), f"the assignment page scrolls sideways on the {name}"
         page.screenshot(path=str(tmp_path / f"learner-explained-{name}.png"), full_page=True)
 

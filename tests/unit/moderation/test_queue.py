@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from reviews.accounts.models import User
+from reviews.allocation.models import Review
 from reviews.kernel.audit import AuditEvent
 from reviews.kernel.db import db, utcnow
 from reviews.moderation import queue, ranking
@@ -19,6 +20,7 @@ from reviews.moderation.services import open_case, report_submission
 from reviews.submissions.models import Submission
 from tests.conftest import World
 from tests.query_counts import counting_queries
+from tests.unit.moderation.lease_world import second_mentor
 from tests.unit.scoring.pages_helpers import HTML, other_course_staff, page_client, post_form
 
 
@@ -413,3 +415,60 @@ def test_resolving_records_when(world: World) -> None:
         row = db.session.get_one(Case, case_id)
         assert row.resolved_at is not None and row.resolved_at >= row.created_at
         assert db.session.scalar(select(AuditEvent).where(AuditEvent.subject == f"case:{case_id}", AuditEvent.action == "case.dismiss"))
+
+
+def _cases_the_mentor_may_not_act_on(world: World) -> dict[str, str]:
+    """A case of each kind of stake the mentor has, with the sentence acting on it alone answers."""
+    world.submit_and_review(world.learners[:3])
+    with world.app.app_context():
+        work = {s.author_id: s for s in db.session.scalars(select(Submission).where(Submission.assignment_id == world.assignment_id))}
+        mine = work[world.learners[0].id]
+        mine.author_id = world.mentor.id  # the mentor's own work (as if they had submitted it)
+        review = db.session.scalars(select(Review).where(Review.submission_id == work[world.learners[1].id].id)).first()
+        assert review is not None
+        review.reviewer_id = world.mentor.id  # and a review they wrote
+        mine_id, review_id, review_of = mine.id, review.id, review.submission_id
+        db.session.commit()
+    cases = {
+        "opened": make_case(world, "other", opened_by=world.mentor.id),
+        "own_work": make_case(world, "plagiarism", submission_id=mine_id),
+        "about_them": make_case(world, "unreliable_reviewer"),
+        "own_review": make_case(world, "unfair_review", submission_id=review_of, opened_by=world.learners[1].id),
+        "for_staff": make_case(world, "junk", status="staff_review"),
+    }
+    outcome = {"action": "dismiss", "note": "", "at": utcnow().isoformat(), "by": world.mentor.id}
+    decided = make_case(world, "other", status="resolved", outcome=outcome)
+    cases["decided_first"] = make_case(world, "contested_decision", opened_by=world.learners[2].id)
+    with world.app.app_context():
+        about = db.session.get_one(Case, cases["about_them"])
+        about.subject_type, about.subject_ids = "reviewer", [world.mentor.id]
+        db.session.get_one(Case, cases["own_review"]).evidence = {"review_id": review_id}
+        db.session.get_one(Case, cases["decided_first"]).contests_case_id = decided
+        db.session.commit()
+    sentences = {}
+    for stake, case_id in cases.items():
+        alone = world.mentor.post(f"/api/escalations/{case_id}/claim")
+        assert alone.status_code == 403, (stake, alone.get_json())
+        sentences[case_id] = alone.get_json()["error"]["message"]
+    return sentences
+
+
+@pytest.mark.parametrize("action", ["claim", "dismiss"])
+def test_bulk_refuses_exactly_the_cases_a_single_action_refuses(world: World, action: str) -> None:
+    refused = _cases_the_mentor_may_not_act_on(world)
+    assert len(set(refused.values())) == 6, "each stake has its own sentence"
+    fine = make_case(world, "other")
+    url = f"/api/courses/{world.course_id}/escalations/bulk"
+    answer = world.mentor.post(url, json={"action": action, "case_ids": [*refused, fine], "note": "Nothing to act on here."})
+    assert answer.status_code == 200, answer.get_json()
+    result = answer.get_json()
+    assert result["done"] == [fine]
+    assert {s["case_id"]: (s["code"], s["message"]) for s in result["skipped"]} == {c: ("forbidden", m) for c, m in refused.items()}
+    with world.app.app_context():
+        untouched = db.session.scalars(select(Case).where(Case.id.in_(list(refused)))).all()
+        assert {c.status for c in untouched} <= {"open", "staff_review"} and all(c.claimed_by_id is None for c in untouched)
+    assert not [e for e in events(world, f"case.{'claimed' if action == 'claim' else 'dismiss'}") if e["subject"][5:] in refused]
+    # The second mentor has no stake in any of them but the one waiting for staff.
+    other = second_mentor(world)
+    again = other.post(url, json={"action": action, "case_ids": list(refused), "note": "Nothing to act on here."}).get_json()
+    assert [s["case_id"] for s in again["skipped"]] == [c for c, m in refused.items() if "waiting for staff" in m]
