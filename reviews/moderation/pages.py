@@ -232,6 +232,9 @@ def contest(case_id: str) -> Response:
     )
 
 
+STILL_OPEN = "You appealed this already: that appeal is still open, under Your reports and appeals."
+
+
 @bp.route("/submissions/<submission_id>/appeal", methods=["POST"])
 def appeal(submission_id: str) -> Response:
     """The author appeals a review they received (the API's rule for reports on a submission, by its author)."""
@@ -242,12 +245,14 @@ def appeal(submission_id: str) -> Response:
         raise forbidden("Only the author of this submission may appeal its reviews.")
     message = request.form.get("message", "")[:20_000]
     review_id, criterion_key = learner_forms.appeal_target(request.form)
+    # A second appeal of the same review or criterion is the open one: say so instead of "sent".
+    already = (review_id or criterion_key) and rules.open_appeal(db.session, own, user, review_id, criterion_key) is not None
     return submit_form(
         "appeal",
         assignment_url(own.assignment_id),
         learner_forms.beside_choice(
             lambda: moderation.report_submission(db.session, own, user, LEARNER, "unfair_review", message, review_id, criterion_key)
         ),
-        "Your appeal was sent to a mentor.",
+        STILL_OPEN if already else "Your appeal was sent to a mentor.",
         refusal_field="message",
     )

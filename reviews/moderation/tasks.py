@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import current_app
 
 from reviews.kernel.background import task
-from reviews.kernel.db import db
+from reviews.kernel.db import db, utcnow
 from reviews.moderation.leases import expire_leases
 from reviews.moderation.queue import escalate_overdue, targets
+from reviews.notifications.digest import send_sla_digests
 
 
 @task(periodic=True)
@@ -27,3 +28,17 @@ def escalate_overdue_cases() -> dict[str, int]:
     escalated = escalate_overdue(db.session, targets(current_app.config))
     db.session.commit()
     return {"escalated": escalated}
+
+
+@task(periodic=True)
+def send_sla_digest() -> dict[str, int]:
+    """Once a day (from SLA_DIGEST_HOUR_UTC on), tell each mentor and staff member of a course with cases past
+    their target how many there are and which waited longest. Runs on every sweep; idempotent: each person's
+    digest of a day has an id made from a key per person per day, so a second run, or two at once, sends it once."""
+    config = current_app.config
+    now = utcnow()
+    if now.hour < int(config["SLA_DIGEST_HOUR_UTC"]):
+        return {"sent": 0}
+    sent = send_sla_digests(db.session, targets(config), now)
+    db.session.commit()
+    return {"sent": sent}

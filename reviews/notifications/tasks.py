@@ -9,7 +9,7 @@ import smtplib
 from flask import current_app
 
 from reviews.kernel.background import enqueue, task
-from reviews.kernel.db import db, utcnow
+from reviews.kernel.db import db
 from reviews.notifications import outbox
 
 log = logging.getLogger(__name__)
@@ -55,21 +55,3 @@ def send_waiting_email() -> int:
         enqueue(db.session, send_email, outbox_id)
     db.session.commit()
     return len(ids)
-
-
-@task(periodic=True)
-def send_sla_digest() -> dict[str, int]:
-    """Once a day (from SLA_DIGEST_HOUR_UTC on), tell each mentor and staff member of a course with cases past
-    their target how many there are and which waited longest. Runs on every sweep; idempotent: each person's
-    digest of a day has an id made from a key per person per day, so a second run, or two at once, sends it once."""
-    # Imported here: the digest reads the queue, whose services notify through this package.
-    from reviews.moderation.queue import targets  # noqa: PLC0415
-    from reviews.notifications.digest import send_sla_digests  # noqa: PLC0415
-
-    config = current_app.config
-    now = utcnow()
-    if now.hour < int(config["SLA_DIGEST_HOUR_UTC"]):
-        return {"sent": 0}
-    sent = send_sla_digests(db.session, targets(config), now)
-    db.session.commit()
-    return {"sent": sent}

@@ -85,6 +85,10 @@ def test_the_appeal_form_offers_each_review_and_each_criterion_by_its_title(worl
     assert by_review["evidence"]["review_id"] == ids["reviews"][1] and by_review["criterion_key"] is None
     assert by_criterion["criterion_key"] == "risks" and "review_id" not in by_criterion["evidence"]
     assert "Appeal of an unfair review: Review 2" in words(page)
+    # The same review again: the open appeal stands, and the page says so instead of "sent".
+    status, page = send(world, author, back, action, "appeal", {"about": ids["reviews"][1], "message": WHY})
+    assert status == 303 and "that appeal is still open" in page and "Your appeal was sent" not in page
+    assert len(cases_of(world)) == 2
 
 
 def test_appeal_refusals_are_said_beside_the_choice_and_the_message(world: World) -> None:

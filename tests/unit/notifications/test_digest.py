@@ -14,13 +14,13 @@ from sqlalchemy import select
 from reviews import settings
 from reviews.app import create_app
 from reviews.kernel.db import db, utcnow
+from reviews.moderation import tasks
 from reviews.moderation.models import Case
 from reviews.moderation.queue import targets
-from reviews.notifications import tasks
+from reviews.moderation.tasks import send_sla_digest
 from reviews.notifications.digest import digest_key, send_sla_digests
 from reviews.notifications.models import Notification
 from reviews.notifications.services import keyed_id, notify
-from reviews.notifications.tasks import send_sla_digest
 from tests.conftest import Caller, World
 from tests.unit.moderation.lease_world import other_course_staff, second_mentor
 from tests.unit.moderation.test_queue import make_case, submitted
@@ -154,7 +154,7 @@ def test_the_periodic_task_sends_from_its_hour_on_once_a_day(world: World, monke
         assert send_sla_digest.run() == {"sent": 0}, "once a day"
     from workers.celery_app import periodic_task_names
 
-    assert "reviews.notifications.tasks.send_sla_digest" in periodic_task_names()
+    assert "reviews.moderation.tasks.send_sla_digest" in periodic_task_names()
 
 
 # --- cases handed to them
