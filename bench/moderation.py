@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 from datetime import timedelta
@@ -36,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select, text  # noqa: E402  (after the path is set)
 
-from bench.pages import make_safe, make_url_dialect, percentile, refuse_unless_empty  # noqa: E402
+from bench.pages import make_safe, make_url_dialect, refuse_unless_empty, time_page  # noqa: E402
 from reviews.accounts.models import User  # noqa: E402
 from reviews.accounts.services import issue_token  # noqa: E402
 from reviews.kernel.db import db, new_id, normalise_url, utcnow  # noqa: E402
@@ -105,27 +104,6 @@ def add_cases(session: Any, seeded: Any, upto: int, start: int) -> int:
     return i
 
 
-def time_get(app: Any, client: Any, path: str, headers: dict[str, str], repeats: int, warmup: int) -> dict[str, Any]:
-    for _ in range(warmup):
-        answer = client.get(path, headers=headers)
-        assert answer.status_code == 200, (path, answer.status_code, answer.get_data(as_text=True)[:500])
-    with counting_queries(app) as counted:
-        answer = client.get(path, headers=headers)
-    assert answer.status_code == 200, (path, answer.status_code)
-    timings = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        answer = client.get(path, headers=headers)
-        timings.append((time.perf_counter() - started) * 1000)
-        assert answer.status_code == 200, (path, answer.status_code)
-    return {
-        "p50_ms": round(statistics.median(timings), 2),
-        "p95_ms": round(percentile(timings, 0.95), 2),
-        "queries": len(counted),
-        "bytes": len(answer.get_data()),
-    }
-
-
 def count_queries(app: Any, client: Any, path: str, headers: dict[str, str]) -> int:
     assert client.get(path, headers=headers).status_code == 200, path
     with counting_queries(app) as counted:
@@ -192,9 +170,9 @@ def main() -> None:
     seed_seconds = time.perf_counter() - started
     log(f"seeded {learners} learners and {cases} open cases in {seed_seconds:.1f}s")
     result: dict[str, Any] = {
-        "queue_api": time_get(app, mentor, api_path, api_headers, repeats, warmup),
-        "queue_page": time_get(app, mentor, page_path, HTML, repeats, warmup),
-        "case_page": time_get(app, mentor, case_path, HTML, repeats, warmup),
+        "queue_api": time_page(app, mentor, api_path, repeats, warmup, api_headers),
+        "queue_page": time_page(app, mentor, page_path, repeats, warmup),
+        "case_page": time_page(app, mentor, case_path, repeats, warmup),
     }
     for name, figures in result.items():
         figures["queries_few_cases"] = few[name]

@@ -25,7 +25,7 @@ from reviews.courses.routes import AssignmentCreate, AssignmentUpdate, CourseCre
 from reviews.courses.schemas import MemberByEmail
 from reviews.kernel.audit import AuditEvent
 from reviews.kernel.db import db
-from reviews.kernel.errors import DomainError, forbidden, invalid, not_found
+from reviews.kernel.errors import DomainError, forbidden, invalid
 from reviews.kernel.schemas import AwareDateTime
 from reviews.moderation.models import OPEN, Case
 from reviews.records.progress import progress_json
@@ -78,9 +78,7 @@ MARSHMALLOW_WORDS = {
 
 def _course_for_staff(course_id: str, action: str) -> tuple[Course, User]:
     user = signed_in()
-    course = db.session.get(Course, course_id)
-    if course is None:
-        raise not_found("That course")
+    course = services.get_course(db.session, course_id)
     require_role(course.id, user, (STAFF,), "That course", action)
     return course, user
 

@@ -12,7 +12,6 @@ from reviews.courses.models import Assignment, Course
 from reviews.courses.schemas import AssignmentListSchema, AssignmentSchema, AuditTrailSchema, CourseSchema, MembershipSchema
 from reviews.kernel.api import Blueprint
 from reviews.kernel.db import db
-from reviews.kernel.errors import not_found
 from reviews.kernel.idempotency import KEY_REUSED, idempotent
 from reviews.kernel.schemas import AwareDateTime, String
 
@@ -127,6 +126,10 @@ class AuditQuery(ma.Schema):
     )
 
 
+def course_json(course: Course) -> dict[str, Any]:
+    return {"id": course.id, "title": course.title, "slug": course.slug, "case_lease_hours": course.case_lease_hours}
+
+
 @blp.route("/courses", methods=["POST"])
 @idempotent
 @blp.arguments(CourseCreate)
@@ -137,7 +140,7 @@ def create_course(body: dict[str, Any]) -> Any:
     """Create a course (admin)."""
     admin = require_admin()
     course = services.create_course(db.session, body["title"], body.get("slug"), admin.id, case_lease_hours=body["case_lease_hours"])
-    return {"id": course.id, "title": course.title, "slug": course.slug, "case_lease_hours": course.case_lease_hours}
+    return course_json(course)
 
 
 @blp.route("/courses/<course_id>", methods=["PATCH"])
@@ -146,13 +149,11 @@ def create_course(body: dict[str, Any]) -> Any:
 def update_course(body: dict[str, Any], course_id: str) -> Any:
     """Change the course's settings (admin, staff); audited as course.updated."""
     caller = current_user()
-    course = db.session.get(Course, course_id)
-    if course is None:
-        raise not_found("That course")
+    course = services.get_course(db.session, course_id)
     require_role(course.id, caller, (STAFF,), "That course", "change its settings")
     services.update_course(db.session, course, body, caller.id)
     db.session.commit()
-    return {"id": course.id, "title": course.title, "slug": course.slug, "case_lease_hours": course.case_lease_hours}
+    return course_json(course)
 
 
 @blp.route("/courses/<course_id>/members", methods=["POST"])
@@ -164,9 +165,7 @@ def update_course(body: dict[str, Any], course_id: str) -> Any:
 def add_member(body: dict[str, Any], course_id: str) -> Any:
     """Add a member with a role, or change their role (admin, staff)."""
     caller = current_user()
-    course = db.session.get(Course, course_id)
-    if course is None:
-        raise not_found("That course")
+    course = services.get_course(db.session, course_id)
     require_role(course.id, caller, (STAFF,), "That course", "add members")
     membership = services.add_member(db.session, course, body["user_id"], body["role"], caller.id)
     return {"course_id": course.id, "user_id": membership.user_id, "role": membership.role}
@@ -178,9 +177,7 @@ def add_member(body: dict[str, Any], course_id: str) -> Any:
 def remove_member(course_id: str, user_id: str) -> Any:
     """Remove a member from the course (admin, staff); 404 when the user is not a member."""
     caller = current_user()
-    course = db.session.get(Course, course_id)
-    if course is None:
-        raise not_found("That course")
+    course = services.get_course(db.session, course_id)
     require_role(course.id, caller, (STAFF,), "That course", "remove members")
     services.remove_member(db.session, course, user_id, caller.id)
     db.session.commit()
@@ -192,9 +189,7 @@ def remove_member(course_id: str, user_id: str) -> Any:
 def list_assignments(course_id: str) -> Any:
     """The course's assignments (members)."""
     caller = current_user()
-    course = db.session.get(Course, course_id)
-    if course is None:
-        raise not_found("That course")
+    course = services.get_course(db.session, course_id)
     role = require_member(course.id, caller, "That course")
     rows = db.session.scalars(select(Assignment).where(Assignment.course_id == course.id).order_by(Assignment.created_at, Assignment.id))
     return {"assignments": [services.assignment_json(a, role) for a in rows]}
@@ -217,9 +212,7 @@ def list_assignments(course_id: str) -> Any:
 def create_assignment(body: dict[str, Any], course_id: str) -> Any:
     """Create an assignment with its rubric (staff)."""
     caller = current_user()
-    course = db.session.get(Course, course_id)
-    if course is None:
-        raise not_found("That course")
+    course = services.get_course(db.session, course_id)
     require_role(course.id, caller, (STAFF,), "That course", "create assignments")
     assignment = services.create_assignment(db.session, course, body, caller.id)
     return services.assignment_json(assignment, STAFF)
@@ -259,8 +252,7 @@ def update_assignment(body: dict[str, Any], assignment_id: str) -> Any:
 def audit_trail(query: dict[str, Any], course_id: str) -> Any:
     """The course's audit trail, newest first, filtered and a page at a time (staff)."""
     caller = current_user()
-    if db.session.get(Course, course_id) is None:
-        raise not_found("That course")
+    services.get_course(db.session, course_id)
     require_role(course_id, caller, (STAFF,), "That course", "read the audit trail")
     filters = services.AuditFilters(query["actor"], query["action"], query["subject"], query["since"], query["until"])
     rows, next_cursor = services.audit_events(db.session, course_id, filters, query["limit"], query["cursor"])

@@ -207,6 +207,13 @@ def update_assignment(session: Session, assignment: Assignment, changes: dict[st
     return assignment
 
 
+def get_course(session: Session, course_id: str) -> Course:
+    course = session.get(Course, course_id)
+    if course is None:
+        raise not_found("That course")
+    return course
+
+
 def get_assignment(session: Session, assignment_id: str) -> Assignment:
     assignment = session.get(Assignment, assignment_id)
     if assignment is None:

@@ -13,9 +13,10 @@ from werkzeug.wrappers import Response
 from reviews.accounts.callers import signed_in
 from reviews.allocation.models import Review
 from reviews.courses.access import LEARNER, MENTOR, STAFF, require_role
-from reviews.courses.models import Assignment, Course
+from reviews.courses.models import Assignment
+from reviews.courses.services import get_course
 from reviews.kernel.db import db
-from reviews.kernel.errors import forbidden, not_found
+from reviews.kernel.errors import forbidden
 from reviews.moderation import actions as case_actions
 from reviews.moderation import evidence, learner_forms, leases, queue, queue_pages, rules
 from reviews.moderation import services as moderation
@@ -48,9 +49,7 @@ def _case_url(case_id: str) -> str:
 @bp.route("/courses/<course_id>/escalations")
 def escalations(course_id: str) -> Any:
     user = signed_in()
-    course = db.session.get(Course, course_id)
-    if course is None:
-        raise not_found("That course")
+    course = get_course(db.session, course_id)
     role = require_role(course.id, user, (MENTOR, STAFF), "That course", "see the escalation queue")
     return render_template(
         "moderation/escalations.html", course=course, role=role, **queue_pages.page_view(db.session, course.id, user, request.args)
@@ -62,8 +61,7 @@ def bulk_cases(course_id: str) -> Any:
     """Claim or dismiss the ticked cases (the API's bulk rule); what was skipped is said, case by case."""
     check_csrf()
     user = signed_in()
-    if db.session.get(Course, course_id) is None:
-        raise not_found("That course")
+    get_course(db.session, course_id)
     role = require_role(course_id, user, (MENTOR, STAFF), "That course", "handle cases")
     back = safe_back(request.form.get("back"), url_for("moderation_pages.escalations", course_id=course_id))
     ids, action, note = (

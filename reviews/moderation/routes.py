@@ -1,16 +1,18 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
 from flask import Response, current_app, g, request
+from sqlalchemy.orm import Session
 
 from reviews.accounts.callers import current_user
+from reviews.accounts.models import User
 from reviews.courses.access import MENTOR, STAFF, require_role
-from reviews.courses.models import Course
+from reviews.courses.services import get_course
 from reviews.kernel.api import Blueprint
 from reviews.kernel.db import db
-from reviews.kernel.errors import not_found
 from reviews.kernel.schemas import String
 from reviews.moderation import actions, evidence, leases, queue, rules, services
 from reviews.moderation.models import Case
@@ -56,8 +58,7 @@ class Resolve(ma.Schema):
 def list_cases(query: dict[str, Any], course_id: str) -> Any:
     """The course's cases, most urgent first (mentors, staff)."""
     caller = current_user()
-    if db.session.get(Course, course_id) is None:
-        raise not_found("That course")
+    get_course(db.session, course_id)
     role = require_role(course_id, caller, (MENTOR, STAFF), "That course", "see the escalation queue")
     return queue.list_json(db.session, course_id, caller, role, query, current_app.config)
 
@@ -70,8 +71,7 @@ def bulk_cases(body: dict[str, Any], course_id: str) -> Any:
     """Claim or dismiss many cases at once (mentors, staff): one audit event per case; a case the caller may not
     act on is left as it was and listed under skipped with its error code and reason."""
     caller = current_user()
-    if db.session.get(Course, course_id) is None:
-        raise not_found("That course")
+    get_course(db.session, course_id)
     role = require_role(course_id, caller, (MENTOR, STAFF), "That course", "handle cases")
     result = queue.bulk_act(db.session, course_id, caller, role, body["action"], body["case_ids"], body["note"])
     db.session.commit()
@@ -201,6 +201,16 @@ def contest_case(body: dict[str, Any], case_id: str) -> Any:
     return {"case_id": opened.id}
 
 
+def _lease_step(case_id: str, roles: tuple[str, ...], action: str, step: Callable[[Session, Case, User], object]) -> Any:
+    """A renew, release or takeover: the case for a caller whose role may ``action``, then ``step``, committed."""
+    caller = current_user()
+    case, role = _visible_case(case_id)
+    require_role(case.course_id, caller, roles, "That case", action)
+    step(db.session, case, caller)
+    db.session.commit()
+    return services.case_json(db.session, case, role, caller)
+
+
 @blp.route("/escalations/<case_id>/renew", methods=["POST"])
 @blp.response(200, CaseSchema)
 @blp.refusals(403, forbidden="The caller does not hold the claim on this case.")
@@ -208,12 +218,7 @@ def contest_case(body: dict[str, Any], case_id: str) -> Any:
 @blp.refusals(409, conflict=STALE)
 def renew_claim(case_id: str) -> Any:
     """The holder extends their claim by the course's lease length (case_lease_hours) from now."""
-    caller = current_user()
-    case, role = _visible_case(case_id)
-    require_role(case.course_id, caller, (MENTOR, STAFF), "That case", "hold cases")
-    leases.renew(db.session, case, caller)
-    db.session.commit()
-    return services.case_json(db.session, case, role, caller)
+    return _lease_step(case_id, (MENTOR, STAFF), "hold cases", leases.renew)
 
 
 @blp.route("/escalations/<case_id>/release", methods=["POST"])
@@ -223,12 +228,7 @@ def renew_claim(case_id: str) -> Any:
 @blp.refusals(409, conflict=STALE)
 def release_claim(case_id: str) -> Any:
     """The holder gives the case back to the queue (status open, nobody holds it)."""
-    caller = current_user()
-    case, role = _visible_case(case_id)
-    require_role(case.course_id, caller, (MENTOR, STAFF), "That case", "hold cases")
-    leases.release(db.session, case, caller)
-    db.session.commit()
-    return services.case_json(db.session, case, role, caller)
+    return _lease_step(case_id, (MENTOR, STAFF), "hold cases", leases.release)
 
 
 @blp.route("/escalations/<case_id>/takeover", methods=["POST"])
@@ -238,9 +238,4 @@ def release_claim(case_id: str) -> Any:
 @blp.refusals(409, conflict=STALE)
 def take_over_case(case_id: str) -> Any:
     """Staff (and admins) take the case from whoever holds it, with a fresh claim of their own."""
-    caller = current_user()
-    case, role = _visible_case(case_id)
-    require_role(case.course_id, caller, (STAFF,), "That case", "take cases over")
-    leases.take_over(db.session, case, caller)
-    db.session.commit()
-    return services.case_json(db.session, case, role, caller)
+    return _lease_step(case_id, (STAFF,), "take cases over", leases.take_over)
