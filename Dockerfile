@@ -13,6 +13,7 @@ COPY reviews ./reviews
 COPY workers ./workers
 COPY calibration ./calibration
 COPY detection ./detection
+COPY credentials ./credentials
 COPY migrations ./migrations
 RUN pip install . && rm -rf /src
 

@@ -37,7 +37,7 @@ test-unit: install
 openapi: install
 	$(BIN)/fairpeer openapi > docs/openapi.json
 
-CODE := reviews workers calibration detection tests bench migrations
+CODE := reviews workers calibration detection credentials tests bench migrations
 
 lint: install
 	$(BIN)/ruff check $(CODE)

@@ -14,6 +14,7 @@ from flask import Flask
 from werkzeug.serving import run_simple
 
 from calibration.files import calibrate_files
+from credentials import STATUS_UNKNOWN, VALID, verify_credential
 from detection.folder import similarity_dir
 from reviews.accounts.services import create_sign_in_link, create_user, replace_token, user_by_email
 from reviews.app import create_app
@@ -216,6 +217,43 @@ def similarity(directory: str, prompt_path: str | None, as_json: bool) -> None:
     """Batch near-duplicate sweep over every file under DIRECTORY."""
     result = similarity_dir(directory, prompt_path)
     click.echo(json.dumps(result))
+
+
+@main.command("verify")
+@click.argument("credential_file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--status-list",
+    "status_list_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A status list credential saved beforehand (repeatable); without one, status cannot be checked.",
+)
+@click.option("--json", "as_json", is_flag=True, default=False, help="Print {status, checks} as JSON.")
+def verify(credential_file: str, status_list_files: tuple[str, ...], as_json: bool) -> None:
+    """Check a signed credential offline: signature, key, dates, status and schema. Exits 0 when valid, 1 when
+    invalid or revoked, 3 when its status could not be checked."""
+    document = _read_json(credential_file)
+    lists = {}
+    for path in status_list_files:
+        listing = _read_json(path)
+        if isinstance(listing, dict) and isinstance(listing.get("id"), str):
+            lists[listing["id"]] = listing
+    result = verify_credential(document, status_lists=lists.get)
+    if as_json:
+        click.echo(json.dumps(result.to_json()))
+    else:
+        click.echo(f"{result.status}: {credential_file}")
+        for check in result.checks:
+            mark = {True: "ok", False: "FAILED", None: "not checked"}[check.ok]
+            click.echo(f"  {check.name:<10} {mark:<12} {check.detail}")
+    raise SystemExit(0 if result.status == VALID else 3 if result.status == STATUS_UNKNOWN else 1)
+
+
+def _read_json(path: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.ClickException(f"{path} is not a JSON file ({exc}); give the credential as saved from its link.") from None
 
 
 @main.command()

@@ -21,10 +21,10 @@ import grimp
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-OURS = ("reviews", "workers", "calibration", "detection")
+OURS = ("reviews", "workers", "calibration", "detection", "credentials")
 KERNEL, WEB, MODELS, SERVICES, EDGE, ENTRY = 0, 1, 2, 3, 4, 5
 LEVEL_NAMES = {KERNEL: "kernel", WEB: "web kernel", MODELS: "models", SERVICES: "services", EDGE: "routes/pages", ENTRY: "entry points"}
-PURE = ("calibration", "detection")
+PURE = ("calibration", "detection", "credentials")
 ENTRY_POINTS = ("reviews.app", "reviews.cli", "reviews.wsgi", "reviews.demo", "reviews.gunicorn_conf")
 
 

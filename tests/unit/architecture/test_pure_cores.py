@@ -23,7 +23,7 @@ print(json.dumps({"modules": names, "loaded": sorted({m.split(".")[0] for m in s
 """
 
 
-@pytest.mark.parametrize("core", ["calibration", "detection"])
+@pytest.mark.parametrize("core", ["calibration", "detection", "credentials"])
 def test_a_pure_core_loads_nothing_of_the_service(core: str) -> None:
     result = subprocess.run([sys.executable, "-c", PROGRAM, core], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
     report = json.loads(result.stdout.strip().splitlines()[-1])
