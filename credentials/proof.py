@@ -96,12 +96,12 @@ def verify_proof(
     proof = document.get("proof")
     if not isinstance(proof, dict):
         raise _bad("The document carries no proof (one DataIntegrityProof object is expected).")
-    _check_options(proof)
-    inputs = proof_inputs(document, proof, max_blank_nodes=max_blank_nodes)
-    return verify_inputs(proof, inputs, trusted_keys)
+    method, value = _check_options(proof)  # before any canonicalising: a proof of another kind is refused at once
+    return _verify_signature(method, value, proof_inputs(document, proof, max_blank_nodes=max_blank_nodes), trusted_keys)
 
 
-def _check_options(proof: dict[str, Any]) -> None:
+def _check_options(proof: dict[str, Any]) -> tuple[str, str]:
+    """The proof's verification method and proofValue, once its type, cryptosuite and purpose are ours."""
     if proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE:
         raise _bad(f"The proof is not a {PROOF_TYPE} with the {CRYPTOSUITE} cryptosuite.")
     if proof.get("proofPurpose") != "assertionMethod":
@@ -109,13 +109,16 @@ def _check_options(proof: dict[str, Any]) -> None:
     method, value = proof.get("verificationMethod"), proof.get("proofValue")
     if not isinstance(method, str) or not isinstance(value, str) or not value.startswith("z"):
         raise _bad("The proof has no verification method or no base58btc proofValue.")
+    return method, value
 
 
 def verify_inputs(proof: dict[str, Any], inputs: ProofInputs, trusted_keys: Mapping[str, Ed25519PublicKey] | None) -> str:
     """Check `proof` against canonical forms already made from its document; return its verification method."""
-    _check_options(proof)
-    method: str = proof["verificationMethod"]
-    value: str = proof["proofValue"]
+    method, value = _check_options(proof)
+    return _verify_signature(method, value, inputs, trusted_keys)
+
+
+def _verify_signature(method: str, value: str, inputs: ProofInputs, trusted_keys: Mapping[str, Ed25519PublicKey] | None) -> str:
     public = resolve_key(method, trusted_keys)
     signature = b58decode(value[1:])
     if len(signature) != 64:

@@ -43,17 +43,21 @@ def decode_status_list(text: str) -> bytearray:
     return bytearray(data)
 
 
-def bit_is_set(bits: bytes | bytearray, index: int) -> bool:
+def _position(bits: bytes | bytearray, index: int) -> tuple[int, int]:
+    """(byte, mask) of bit `index`: the left-most bit of the first byte is index 0."""
     if not 0 <= index < len(bits) * 8:
         raise CredentialError("bad_status_list", f"The status index {index} is outside the list of {len(bits) * 8}.")
-    return bool(bits[index // 8] & (0x80 >> (index % 8)))
+    return index // 8, 0x80 >> (index % 8)
+
+
+def bit_is_set(bits: bytes | bytearray, index: int) -> bool:
+    byte, mask = _position(bits, index)
+    return bool(bits[byte] & mask)
 
 
 def set_bit(bits: bytearray, index: int, value: bool) -> None:
-    if not 0 <= index < len(bits) * 8:
-        raise CredentialError("bad_status_list", f"The status index {index} is outside the list of {len(bits) * 8}.")
-    mask = 0x80 >> (index % 8)
-    bits[index // 8] = (bits[index // 8] | mask) if value else (bits[index // 8] & ~mask & 0xFF)
+    byte, mask = _position(bits, index)
+    bits[byte] = (bits[byte] | mask) if value else (bits[byte] & ~mask & 0xFF)
 
 
 def status_entry(*, list_url: str, index: int, purpose: str = "revocation") -> dict[str, Any]:
