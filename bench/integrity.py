@@ -9,6 +9,12 @@ Prints one JSON object as the last line of stdout (progress goes to stderr):
   category at the threshold that lets through at most 5% of the ``non`` answers as false positives.
 - ``irplag``: IR-Plag (Karnalim et al.), each Java file paired with its case's original; PR-AUC pooled over all
   pairs, and precision at 90% recall.
+- ``irplag_sweep``, ``soco_c``, ``emse25`` (per collection, ``mean``, ``min``): PR-AUC of the code sets, each
+  collection swept as ``fairpeer similarity`` sweeps a folder. IR-Plag: each case folder, its (original, file) pairs
+  ranked; SOCO-C: the 79 programs, the judged pairs positive; emse25: one collection per variant kind (``human/``
+  plus that folder), every pair ranked, positive when the two share the README's ``<id>`` (a variant and its
+  original, or two variants of one original). ``leave_one_out``: each set scored with the tile and note weight
+  that do best on the others; ``joint_best``: the point best on all together, with each set's figure there.
 - ``junk_gate_p95_ms``: the junk gate on a 5,000-word text (``junk_gate_p95_cpu_ms``: its CPU time).
 - ``latency``: per index size (``--sizes``, default 10,000 and 100,000), the submit-time check of one new
   300-word submission in the storage production uses: ``reviews.integrity.services.check_submission`` itself, on
@@ -323,7 +329,9 @@ def emse25_collections(data: Path) -> list[Collection]:
                     human[0] + extra[0],
                     {**human[1], **extra[1]},
                     {**human[2], **extra[2]},
-                    positive=lambda a, b: (a.startswith("human/") != b.startswith("human/")) and _emse_owner(a) == _emse_owner(b),
+                    # The README's label: positive when the two share an <id> (one a variant of the other, or two
+                    # variants of the one original: both are copies of it, so of each other); negative otherwise.
+                    positive=lambda a, b: _emse_owner(a) == _emse_owner(b),
                 )
             )
     return out

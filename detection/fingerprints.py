@@ -264,26 +264,45 @@ _CODE_TOKEN = re.compile(
     (?P<space>\s+)
   | (?P<block_comment>/\*.*?(?:\*/|\Z))
   | (?P<line_comment>//[^\n]*)
-  | (?P<triple>\"\"\"(?:\\.|.)*?(?:\"\"\"|\Z)|'''(?:\\.|.)*?(?:'''|\Z))
-  | (?P<string>"(?:\\.|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?|`(?:\\.|[^`\\])*`?)
-  | (?P<number>0[xX][0-9a-fA-F_]+|(?:\d[\d_]*\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[a-zA-Z]*)
+  | (?P<raw_string>(?:u8|[uUL])?R"(?P<delimiter>[^()\\\s"]{0,16})\(.*?(?:\)(?P=delimiter)"|\Z))
+  | (?P<triple>(?:[rRbBuUfF]{1,2}(?=["']))?(?:\"\"\"(?:\\.|.)*?(?:\"\"\"|\Z)|'''(?:\\.|.)*?(?:'''|\Z)))
+  | (?P<string>(?:u8|[rRbBuUfFL]{1,2}(?=["']))?(?:"(?:\\.|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?)|`(?:\\.|[^`\\])*`?)
+  | (?P<number>0[xX][0-9a-fA-F_']+|0[bB][01_']+|(?:\d(?:[\d_]|'(?=\d))*\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[a-zA-Z]*)
   | (?P<name>[^\W\d]\w*)
   | (?P<operator>>>>=|<<=|>>=|\*\*=|//=|===|!==|\.\.\.|->|=>|::|\+\+|--|&&|\|\||<<|>>|[-+*/%&|^!=<>]=?|\S)
     """,
     re.VERBOSE | re.DOTALL,
 )
 _HASH_COMMENT = re.compile(r"#[^\n]*")
+# C and C++ (and Objective-C): a preprocessor line that only brings in other files or tells the compiler something
+# (``#include``, ``#import``, ``#pragma``, continued over escaped newlines) is not the program's own structure:
+# which headers a program includes, and in what order, is boilerplate. ``#define`` and the conditionals stay.
+_C_LANGUAGES = frozenset(["c", "h", "cc", "cpp", "cxx", "c++", "hpp", "hh", "hxx", "m", "mm", "ino", "cu"])
+_INCLUDE_LINE = re.compile(r"#[ \t]*(?:include|include_next|import|pragma)\b(?:[^\n\\]|\\.)*", re.DOTALL)
+
+
+def _at_line_start(text: str, position: int) -> bool:
+    line_start = text.rfind("\n", 0, position) + 1
+    return not text[line_start:position].strip()
 
 
 def _lex(text: str, language: str) -> tuple[list[tuple[str, str, int, int]], list[int]]:
     """(group, lexeme, start, end) over the normalised text, and the offsets back to the original."""
     normal, offsets = normalise_with_offsets(text)
-    hash_comments = language.lower().lstrip(".") in _HASH_COMMENT_LANGUAGES
+    language = language.lower().lstrip(".")
+    hash_comments = language in _HASH_COMMENT_LANGUAGES
+    c_family = language in _C_LANGUAGES
     lexemes: list[tuple[str, str, int, int]] = []
     position = 0
     length = len(normal)
     while position < length:
-        if hash_comments and normal[position] == "#":
+        directive = None
+        if c_family and normal[position] == "#" and _at_line_start(normal, position):
+            directive = _INCLUDE_LINE.match(normal, position)
+        match: re.Match[str] | None
+        if directive is not None:
+            match, group = directive, "directive"
+        elif hash_comments and normal[position] == "#":
             match = _HASH_COMMENT.match(normal, position)
             group = "line_comment"
         else:
@@ -299,16 +318,20 @@ def _lex(text: str, language: str) -> tuple[list[tuple[str, str, int, int]], lis
 
 def code_tokens(text: str, *, language: str = "") -> list[Token]:
     """Source code as structural tokens: keywords and operators as themselves, ``ID`` for names, ``NUM`` and
-    ``STR`` for literals; comments and layout dropped. ``language`` is a file extension; it only decides whether
-    ``#`` starts a comment (Python, Ruby, shell, R...) or is an operator (C's preprocessor lines)."""
+    ``STR`` for literals of every form (prefixed and raw strings, numbers with digit separators); comments and
+    layout dropped. ``language`` is a file extension: in Python, Ruby, shell, R... ``#`` starts a comment; in C
+    and C++ ``#include``/``#import``/``#pragma`` lines are dropped (other preprocessor lines are tokens) and so are
+    ``std::`` and ``using namespace std;``."""
     lexemes, offsets = _lex(text, language)
+    if language.lower().lstrip(".") in _C_LANGUAGES:
+        lexemes = _without_std_qualifier(lexemes)
     tokens: list[Token] = []
     previous = ""
     for group, lexeme, start, end in lexemes:
-        if group in ("block_comment", "line_comment", "triple"):
+        if group in ("block_comment", "line_comment", "triple", "directive"):
             # Triple-quoted strings are nearly always docstrings: documentation, dropped like comments.
             continue
-        if group == "string":
+        if group in ("string", "raw_string"):
             value = "STR"
         elif group == "number":
             value = "NUM"
@@ -323,15 +346,33 @@ def code_tokens(text: str, *, language: str = "") -> list[Token]:
     return tokens
 
 
+def _without_std_qualifier(lexemes: list[tuple[str, str, int, int]]) -> list[tuple[str, str, int, int]]:
+    """C++ without ``using namespace std;`` and the ``std::`` before a name: a program that writes ``std::cout``
+    throughout and its copy that adds the using-directive once are the same program."""
+    out: list[tuple[str, str, int, int]] = []
+    i = 0
+    while i < len(lexemes):
+        words = [lexeme for _group, lexeme, _start, _end in lexemes[i : i + 4]]
+        if words == ["using", "namespace", "std", ";"]:
+            i += 4
+            continue
+        if words[:2] == ["std", "::"]:
+            i += 2
+            continue
+        out.append(lexemes[i])
+        i += 1
+    return out
+
+
 def code_notes(text: str, *, language: str = "") -> frozenset[int]:
     """The human text inside source code, which structural tokens throw away: each string literal, and the words
     of string literals and comments, as stable hashes. Independent solutions of one exercise share structure;
     copies also share the wording of messages and comments."""
     notes: set[int] = set()
     for group, lexeme, _, _ in _lex(text, language)[0]:
-        if group in ("string", "triple"):
+        if group in ("string", "raw_string", "triple"):
             notes.add(stable_hash("literal\x1f" + lexeme))
-        if group in ("string", "triple", "block_comment", "line_comment"):
+        if group in ("string", "raw_string", "triple", "block_comment", "line_comment"):
             notes.update(stable_hash("word\x1f" + word) for word in words(lexeme))
     return frozenset(notes)
 

@@ -42,7 +42,8 @@ class Lookup:
 
 # One round trip for a document's lookup (PostgreSQL): how many documents hold each hash, the collection size
 # counted only as far as the most frequent of them needs (so it costs no more than that hash's postings, however
-# large the collection), and the postings of the hashes held by at most the candidate limit (an absolute count when
+# large the collection; counted in full with ``exact``, as smooth IDF needs: a LIMIT of NULL is none), and the
+# postings of the hashes held by at most the candidate limit (an absolute count when
 # the weighting sets one, else the common share). Reads only the primary keys.
 _LOOKUP = text(
     """
@@ -52,7 +53,9 @@ _LOOKUP = text(
         WHERE scope = :scope AND hash = ANY(CAST(:hashes AS BIGINT[]))
         GROUP BY hash
     ), bound AS (
-        SELECT floor(coalesce(max(df), 0) / CAST(:share AS DOUBLE PRECISION))::BIGINT + 2 AS cap FROM frequencies
+        SELECT CASE WHEN CAST(:exact AS BOOLEAN) THEN NULL
+            ELSE floor(coalesce(max(df), 0) / CAST(:share AS DOUBLE PRECISION))::BIGINT + 2 END AS cap
+        FROM frequencies
     ), collection AS (
         SELECT count(*) AS n, (SELECT cap FROM bound) AS cap
         FROM (SELECT 1 FROM fingerprint_documents WHERE scope = :scope LIMIT (SELECT cap FROM bound)) AS documents
@@ -198,11 +201,13 @@ class SqlFingerprintIndex(FingerprintIndex):
                 "share": float(weighting.share),
                 "floor": float(weighting.floor),
                 "max_postings": float(weighting.max_postings),
+                # Smooth IDF weighs every shared hash by the collection's exact size: no bound settles it.
+                "exact": weighting.smooth,
             },
         ).all()
         if not rows:
             return Lookup(0)  # no hash is indexed: no weights and no candidates, whatever the collection's size
-        documents, cap = int(rows[0][2]), int(rows[0][3])
+        documents = int(rows[0][2])
         frequencies: dict[int, int] = {}
         postings: dict[int, list[str]] = {}
         for h, df, _, _, holders in rows:
@@ -210,7 +215,9 @@ class SqlFingerprintIndex(FingerprintIndex):
             frequencies[key] = int(df)
             if holders:
                 postings[key] = list(holders)
-        most = max(frequencies.values())
+        if weighting.smooth:
+            return Lookup(documents, frequencies, postings)  # counted in full
+        most, cap = max(frequencies.values()), int(rows[0][3])
         if documents >= cap and not (weighting.weight(most, documents) == 1.0 and weighting.candidate_limit(documents) >= most):
             return None  # the bound would not settle every weight: count them all
         return Lookup(documents, frequencies, postings)

@@ -3,23 +3,25 @@ cases with the matched spans and the provenance (was the later author shown the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
+from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from detection.fingerprints import PROSE
+from detection.fingerprints import CODE, PROSE, kind_for_filename
 from detection.similarity import (
     CANDIDATE_POSTINGS,
+    CODE_WEIGHTING,
     CommonWeighting,
     Document,
-    InMemoryIndex,
     Match,
-    common_weights,
+    candidate_pairs,
+    collection_weights,
     compare,
-    find_candidates,
     prepare,
     rank_candidates,
     template_hashes,
@@ -48,20 +50,71 @@ def _comparable_assignments(session: Session, assignment: Assignment) -> list[st
 
 
 def with_full_texts(session: Session, *criteria: Any) -> dict[str, tuple[Submission, str]]:
-    """The submissions matching ``criteria``, each with what was submitted (its text and the text extracted from
-    its files), read in one query."""
+    """The submissions matching ``criteria``, each with the text the copy check compares (:class:`Work`: the text
+    box and its files' text, or a program's source files), read in one query; match spans point into it."""
+    return {key: (submission, work.text) for key, (submission, work) in works(session, *criteria).items()}
+
+
+@dataclass(frozen=True)
+class Work:
+    """What the copy check compares of a submission, read as ``fairpeer similarity`` reads a folder: source code
+    when every attached file is a program's source (the files joined in name order, the text box left out; the
+    language is the first file's extension), else prose (the text box and the text of its files)."""
+
+    text: str
+    kind: str = PROSE
+    language: str = ""
+
+
+def work_of(text: str, files: list[tuple[str, str]]) -> Work:
+    """The :class:`Work` of a submission with this text and these (file name, extracted text) files."""
+    if files and all(kind_for_filename(name) == CODE for name, _extracted in files):
+        ordered = sorted(files, key=lambda file: file[0])
+        language = PurePath(ordered[0][0]).suffix.lower().lstrip(".")
+        return Work("\n".join(extracted for _name, extracted in ordered if extracted), CODE, language)
+    return Work("\n".join([text, *(extracted for _name, extracted in files if extracted)]))
+
+
+def works(session: Session, *criteria: Any) -> dict[str, tuple[Submission, Work]]:
+    """The submissions matching ``criteria``, each with its :class:`Work`, read in one query."""
     rows = session.execute(
-        select(Submission, StoredFile.extracted_text)
+        select(Submission, StoredFile.filename, StoredFile.extracted_text)
         .outerjoin(StoredFile, StoredFile.submission_id == Submission.id)
         .where(*criteria)
         .order_by(StoredFile.created_at, StoredFile.id)
     )
-    found: dict[str, tuple[Submission, list[str]]] = {}
-    for submission, extracted in rows:
-        texts = found.setdefault(submission.id, (submission, []))[1]
-        if extracted:
-            texts.append(extracted)
-    return {key: (submission, "\n".join([submission.text, *texts])) for key, (submission, texts) in found.items()}
+    found: dict[str, tuple[Submission, list[tuple[str, str]]]] = {}
+    for submission, filename, extracted in rows:
+        files = found.setdefault(submission.id, (submission, []))[1]
+        if filename is not None:
+            files.append((filename, extracted or ""))
+    return {key: (submission, work_of(submission.text, files)) for key, (submission, files) in found.items()}
+
+
+def _prepared(doc_id: str, work: Work, kind: str | None = None, language: str | None = None) -> Document:
+    """The work prepared for comparison (as ``kind`` and ``language`` when given: an exact copy sent as another
+    kind of file is compared as the new submission is)."""
+    return prepare(doc_id, work.text, kind or work.kind, language=work.language if language is None else language)
+
+
+def _scope(assignment: Assignment, kind: str) -> str:
+    """Programs are indexed apart from prose: their fingerprints are k-grams of another token stream, and the
+    common-fingerprint weights are relative to the number of programs."""
+    return scope_of(assignment) + (":code" if kind == CODE else "")
+
+
+def _weighting(kind: str) -> CommonWeighting:
+    """As the batch sweep weighs common fingerprints (smooth IDF for code), with candidates looked up through
+    fingerprints held by at most CANDIDATE_POSTINGS submissions (an absolute count, not a share: a cluster of
+    copies in a small assignment is not mistaken for a common idiom)."""
+    base = CODE_WEIGHTING if kind == CODE else CommonWeighting()
+    return CommonWeighting(share=base.share, floor=base.floor, smooth=base.smooth, max_postings=CANDIDATE_POSTINGS)
+
+
+def _indexed(document: Document) -> frozenset[int]:
+    """What a document puts in the index: a program every k-gram (and note), so that the weights of all its k-grams
+    are known, as in the batch sweep; prose its winnowed fingerprints."""
+    return document.all_hashes if document.kind == CODE else document.hashes
 
 
 def provenance(session: Session, viewer_id: str, submission_id: str, before: Any) -> dict[str, Any]:
@@ -75,15 +128,18 @@ def provenance(session: Session, viewer_id: str, submission_id: str, before: Any
     return {"shown_before_submitting": shown is not None, "first_shown_at": shown.isoformat() if shown else None}
 
 
-def _excluded(assignment: Assignment) -> frozenset[int]:
+def _excluded(assignment: Assignment, kind: str = PROSE, language: str = "") -> frozenset[int]:
+    if kind == CODE:
+        # A program's template is the starter code and the prompt (as `fairpeer similarity --prompt`); no rubric.
+        return _template_hashes((assignment.prompt, assignment.template), CODE, language)
     rubric = " ".join(f"{c['title']} {c.get('description', '')}" for c in assignment.criteria)
     return _template_hashes((assignment.prompt, assignment.template, rubric))
 
 
 @lru_cache(maxsize=256)
-def _template_hashes(texts: tuple[str | None, ...]) -> frozenset[int]:
+def _template_hashes(texts: tuple[str | None, ...], kind: str = PROSE, language: str = "") -> frozenset[int]:
     """Kept per text: every check of an assignment's submissions excludes the same template."""
-    return template_hashes(texts, PROSE)
+    return template_hashes(texts, kind, language=language)
 
 
 def _evidence(session: Session, earlier: Submission, later: Submission, match: Match, method: str) -> dict[str, Any]:
@@ -125,32 +181,41 @@ def _open_similarity_case(session: Session, assignment: Assignment, later: Submi
 
 def matched_passages(session: Session, earlier_id: str, later_id: str) -> tuple[str, str, Match] | None:
     """Both full texts of a pair (as the check compared them) and their match, with the matched spans."""
-    loaded = with_full_texts(session, Submission.id.in_([earlier_id, later_id]))
+    loaded = works(session, Submission.id.in_([earlier_id, later_id]))
     if earlier_id not in loaded or later_id not in loaded:
         return None
-    (earlier, earlier_text), (_later, later_text) = loaded[earlier_id], loaded[later_id]
+    (earlier, earlier_work), (_later, later_work) = loaded[earlier_id], loaded[later_id]
     assignment = session.get_one(Assignment, earlier.assignment_id)
-    match = compare(prepare(earlier_id, earlier_text, PROSE), prepare(later_id, later_text, PROSE), excluded=_excluded(assignment))
-    return earlier_text, later_text, match
+    kind, language = later_work.kind, later_work.language
+    match = compare(
+        _prepared(earlier_id, earlier_work, kind, language),
+        _prepared(later_id, later_work),
+        excluded=_excluded(assignment, kind, language),
+    )
+    return earlier_work.text, later_work.text, match
 
 
 def check_submission(session: Session, submission_id: str, threshold: float = 0.35) -> int:
     """Compare a new submission with every earlier one by other learners (exact copies by hash, near copies
     through the fingerprint index), open one ``similarity`` case for the matches at or above ``threshold``, and
-    index it. Idempotent: a checked submission is stamped, and its case is keyed by the submission."""
-    loaded = with_full_texts(session, Submission.id == submission_id).get(submission_id)
+    index it. Idempotent: a checked submission is stamped, and its case is keyed by the submission.
+
+    A program (:class:`Work`) is compared as ``fairpeer similarity`` compares it within the submissions so far:
+    greedy string tiling with the notes, its k-grams weighted by smooth IDF over the programs of the assignment
+    (this one included), scored by the mean and max of the two containments."""
+    loaded = works(session, Submission.id == submission_id).get(submission_id)
     if loaded is None:
         return 0
-    submission, text = loaded
+    submission, work = loaded
     if submission.similarity_checked_at is not None or submission.kind != LEARNER_WORK:
         return 0
     assignment = session.get_one(Assignment, submission.assignment_id)
-    document = prepare(submission.id, text, PROSE)
-    excluded = _excluded(assignment)
-    index = SqlFingerprintIndex(session, scope_of(assignment))
+    document = _prepared(submission.id, work)
+    excluded = _excluded(assignment, work.kind, work.language)
+    index = SqlFingerprintIndex(session, _scope(assignment, work.kind))
     found: dict[str, tuple[Submission, Match, str]] = {}
 
-    exact = with_full_texts(
+    exact = works(
         session,
         Submission.assignment_id.in_(_comparable_assignments(session, assignment)),
         Submission.content_hash == submission.content_hash,
@@ -159,52 +224,71 @@ def check_submission(session: Session, submission_id: str, threshold: float = 0.
         Submission.id != submission.id,
         Submission.created_at <= submission.created_at,
     )
-    for earlier, earlier_text in sorted(exact.values(), key=lambda loaded: (loaded[0].created_at, loaded[0].id)):
-        found[earlier.id] = (earlier, compare(prepare(earlier.id, earlier_text, PROSE), document, excluded=excluded), "exact")
+    for earlier, earlier_work in sorted(exact.values(), key=lambda loaded: (loaded[0].created_at, loaded[0].id)):
+        earlier_document = _prepared(earlier.id, earlier_work, work.kind, work.language)
+        found[earlier.id] = (earlier, compare(earlier_document, document, excluded=excluded), "exact")
 
     # One lookup serves both the candidates (postings of the uncommon fingerprints) and the weights of the common
     # ones: what find_candidates and common_weights would find, in one query on PostgreSQL.
-    # Candidates are looked up through fingerprints held by at most CANDIDATE_POSTINGS submissions (an absolute
-    # count, not a share): a cluster of copies in a small assignment is not mistaken for a common idiom.
-    weighting = CommonWeighting(max_postings=CANDIDATE_POSTINGS)
-    lookup = index.lookup(document.hashes, weighting, excluded=excluded)
+    weighting = _weighting(work.kind)
+    indexed = _indexed(document)
+    lookup = index.lookup(indexed, weighting, excluded=excluded)
     candidates = rank_candidates(lookup.postings, document.id, limit=MAX_CANDIDATES)
     if candidates:
         others = {
-            key: (s, earlier_text)
-            for key, (s, earlier_text) in with_full_texts(session, Submission.id.in_([c.doc_id for c in candidates])).items()
+            key: (s, _prepared(key, earlier_work, work.kind, work.language))
+            for key, (s, earlier_work) in works(session, Submission.id.in_([c.doc_id for c in candidates])).items()
             if s.author_id != submission.author_id and s.kind == LEARNER_WORK and s.created_at <= submission.created_at
         }
-        weights = weights_from_frequencies(lookup.frequencies, lookup.documents, weighting)
+        if work.kind == CODE:
+            compared = [d for _s, d in others.values()]
+            weights = _code_weights(index, document, compared, lookup.frequencies, lookup.documents, excluded, weighting)
+        else:
+            weights = weights_from_frequencies(lookup.frequencies, lookup.documents, weighting)
         for candidate in candidates:
             if candidate.doc_id not in others or candidate.doc_id in found:
                 continue
-            earlier, earlier_text = others[candidate.doc_id]
-            match = compare(prepare(earlier.id, earlier_text, PROSE), document, excluded=excluded, weights=weights)
+            earlier, earlier_document = others[candidate.doc_id]
+            match = compare(earlier_document, document, excluded=excluded, weights=weights)
             if match.score >= threshold:
                 found[earlier.id] = (earlier, match, match.method)
 
     if found:
         _open_similarity_case(session, assignment, submission, list(found.values()))
-    index.add(submission.id, document.hashes - excluded)
+    index.add(submission.id, indexed - excluded)
     submission.similarity_checked_at = utcnow()
     return len(found)
 
 
+def _code_weights(
+    index: SqlFingerprintIndex,
+    document: Document,
+    earlier: list[Document],
+    frequencies: dict[int, int],
+    indexed: int,
+    excluded: frozenset[int],
+    weighting: CommonWeighting,
+) -> dict[int, float]:
+    """The weights a sweep of the indexed programs and this one gives the k-grams of this program and of the
+    earlier ones it is compared with: every k-gram's count of programs holding it (the new one included)."""
+    counts = dict(frequencies)
+    unknown = set().union(*(d.all_hashes for d in earlier)) - counts.keys() - document.all_hashes - excluded
+    if unknown:
+        counts.update(index.document_frequency(unknown))
+    for h in document.all_hashes - excluded:
+        counts[h] = counts.get(h, 0) + 1
+    return weights_from_frequencies(counts, indexed + 1, weighting)
+
+
 def group_copies(session: Session, assignment_id: str, threshold: float = 0.35) -> list[list[str]]:
     """Re-check every pair of the assignment's latest submissions and group copies into clusters: one case per
-    cluster of three or more (pairs have their own cases). Idempotent: a cluster's case is keyed by its first
-    member and updated while it is open."""
+    cluster of three or more (pairs have their own cases). Pairs are scored as the batch sweep scores them
+    (``compare_all``: prose with prose, programs with programs, each kind weighted over its own collection, every
+    pair of up to ``ALL_PAIRS_LIMIT``). Idempotent: a cluster's case is keyed by its first member and updated
+    while it is open."""
     assignment = session.get_one(Assignment, assignment_id)
-    loaded = with_full_texts(
-        session, Submission.assignment_id == assignment.id, Submission.kind == LEARNER_WORK, Submission.status != CANCELLED
-    )
-    subs = sorted((s for s, _text in loaded.values()), key=lambda s: (s.created_at, s.id))
-    documents: dict[str, Document] = {s.id: prepare(s.id, loaded[s.id][1], PROSE) for s in subs}
-    excluded = _excluded(assignment)
-    local = InMemoryIndex()
-    for doc in documents.values():
-        local.add(doc.id, doc.hashes - excluded)
+    loaded = works(session, Submission.assignment_id == assignment.id, Submission.kind == LEARNER_WORK, Submission.status != CANCELLED)
+    subs = sorted((s for s, _work in loaded.values()), key=lambda s: (s.created_at, s.id))
     authors = {s.id: s.author_id for s in subs}
     parent = {s.id: s.id for s in subs}
 
@@ -214,17 +298,21 @@ def group_copies(session: Session, assignment_id: str, threshold: float = 0.35) 
             x = parent[x]
         return x
 
-    weights = common_weights(local, set().union(*(d.hashes for d in documents.values())) if documents else set(), CommonWeighting())
     pair_scores: dict[tuple[str, str], float] = {}
-    for doc in documents.values():
-        for candidate in find_candidates(local, doc, excluded=excluded, limit=len(documents)):
-            a, b = sorted((doc.id, candidate.doc_id))
-            if (a, b) in pair_scores or authors[a] == authors[b]:
+    for kind in (PROSE, CODE):
+        group = [_prepared(s.id, loaded[s.id][1]) for s in subs if loaded[s.id][1].kind == kind]
+        if len(group) < 2:
+            continue
+        language = next((loaded[d.id][1].language for d in group), "")
+        excluded = _excluded(assignment, kind, language)
+        weights = collection_weights(group, excluded, CODE_WEIGHTING if kind == CODE else CommonWeighting())
+        for a, b in candidate_pairs(group, excluded):
+            if authors[a.id] == authors[b.id]:
                 continue
-            score = compare(documents[a], documents[b], excluded=excluded, weights=weights).score
-            pair_scores[(a, b)] = score
+            score = compare(a, b, excluded=excluded, weights=weights).score
+            pair_scores[(a.id, b.id)] = score
             if score >= threshold:
-                parent[root(b)] = root(a)
+                parent[root(b.id)] = root(a.id)
     groups: dict[str, list[str]] = {}
     for s in subs:
         groups.setdefault(root(s.id), []).append(s.id)

@@ -54,6 +54,49 @@ def test_code_tokens_ignore_names_literals_comments_and_layout() -> None:
     assert [t.value for t in code_tokens(python, language="py")] == ["def", "ID", "(", "ID", ")", ":", "return", "ID", "+", "NUM"]
 
 
+def values(text: str, language: str) -> list[str]:
+    return [t.value for t in code_tokens(text, language=language)]
+
+
+def test_c_includes_and_pragmas_are_not_structure_but_defines_are() -> None:
+    with_headers = '#include <stdio.h>\n  #  include "list.h"\n#pragma once\n#define MAX 100\nint main(void) { return MAX; }\n'
+    reordered = '#include "list.h"\n#include <stdlib.h>\n#include <stdio.h>\n#define MAX 7\nint main(void) { return MAX; }\n'
+    assert (
+        values(with_headers, "c")
+        == values(reordered, "c")
+        == ["#", "ID", "ID", "NUM", "int", "ID", "(", "void", ")", "{", "return", "ID", ";", "}"]
+    )
+    # An include continued over an escaped newline is one line; a "#" inside a line is an operator, not a directive.
+    assert values("#include \\\n  <stdio.h>\nx = a # b;\n", "c") == ["ID", "=", "ID", "#", "ID", ";"]
+    # In Java nothing is a preprocessor line; in Python "#" starts a comment.
+    assert values("#include <x>\n", "java") == ["#", "ID", "<", "ID", ">"]
+    assert values("#include <x>\nx = 1\n", "py") == ["ID", "=", "NUM"]
+
+
+def test_cpp_std_qualifiers_and_the_using_directive_are_dropped() -> None:
+    qualified = "int main() { std::string s; std::cin >> s; std::cout << s << std::endl; }"
+    using = "using namespace std;\nint main() { string s; cin >> s; cout << s << endl; }"
+    assert values(qualified, "cpp") == values(using, "cpp")
+    assert "::" not in values(qualified, "cpp")
+    # Other qualifiers stay: they are the program's own structure.
+    assert values("int Point::norm() const { return 0; }", "cpp")[:4] == ["int", "ID", "::", "ID"]
+
+
+def test_string_literals_of_every_form_are_one_literal() -> None:
+    cpp = 'auto a = R"sep(one ") two)sep"; auto b = u8"x"; auto c = L\'y\'; auto d = R"(z)";'
+    assert values(cpp, "cpp") == ["auto", "ID", "=", "STR", ";"] * 4
+    python = "a = f'{x}' + rb\"\\x00\" + u'y' + Rb'z'\n"
+    assert values(python, "py") == ["ID", "=", "STR", "+", "STR", "+", "STR", "+", "STR"]
+    # A name that happens to end in a prefix letter is still a name.
+    assert values("buf = elif_r + 'x'", "py") == ["ID", "=", "ID", "+", "STR"]
+
+
+def test_numbers_with_digit_separators_and_bases_are_one_number() -> None:
+    line = "x = 1'000'000 + 0x1F'FF + 0b1010 + 1e-3f; c = 'q';"
+    assert values(line, "cpp") == ["ID", "=", "NUM", "+", "NUM", "+", "NUM", "+", "NUM", ";", "ID", "=", "STR", ";"]
+    assert values("long n = 1_000_000L;", "java") == ["long", "ID", "=", "NUM", ";"]
+
+
 def test_kind_by_extension() -> None:
     assert kind_for_filename("a/Main.java") == CODE and kind_for_filename("x.PY") == CODE
     assert kind_for_filename("essay.txt") == PROSE and kind_for_filename("README.md") == PROSE

@@ -177,18 +177,27 @@ def test_pdf_and_docx_files(world: World) -> None:
     assert pdf_ok["status"] == 201, pdf_ok
 
 
-def copies_found_online(app: Flask, client: FlaskClient, copies: int) -> tuple[set[str], set[str], set[str]]:
-    """Sixteen learners, the first ``copies`` of whom submit the same text with a signature of their own; the
-    others write their own. Returns (the copies' ids, the honest ids, the ids some similarity case names)."""
+def copies_found_online(app: Flask, client: FlaskClient, copies: int, identical: bool = False) -> tuple[set[str], set[str], set[str]]:
+    """Sixteen learners, the first ``copies`` of whom submit the same text (``identical``, or each with a signature
+    of their own); the others write their own. Returns (the copies' ids, the honest ids, the ids some similarity
+    case names)."""
     world = build_world(app, client, n_learners=16)
     copiers = world.learners[:copies]
     for i, learner in enumerate(world.learners):
-        text = LIGHT_REWRITE + f" Signed by {learner.email}." if learner in copiers else essay(100 + i)
+        signature = "" if identical else f" Signed by {learner.email}."
+        text = LIGHT_REWRITE + signature if learner in copiers else essay(100 + i)
         assert world.submit(learner, text=text).status_code == 201
     cases = world.mentor.get(f"/api/courses/{world.course_id}/escalations?status=all").get_json()["cases"]
     flagged = {sid for c in cases if c["kind"] == "similarity" for sid in c["subject"]["ids"]}
     ids = [learner.get(f"/api/assignments/{world.assignment_id}/progress").get_json()["submission"]["id"] for learner in world.learners]
     return set(ids[:copies]), set(ids[copies:]), flagged
+
+
+@pytest.mark.parametrize("copies", [6, 9])
+def test_a_cluster_of_identical_copies_among_sixteen_is_found_online(app: Flask, client: FlaskClient, copies: int) -> None:
+    """Identical copies: found by the exact-text check, every one of them, and no honest submission."""
+    copied, honest, flagged = copies_found_online(app, client, copies, identical=True)
+    assert copied <= flagged and not (honest & flagged)
 
 
 @pytest.mark.parametrize("copies", [6, 9])
