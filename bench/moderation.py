@@ -21,9 +21,7 @@ afterwards.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 import time
 from datetime import timedelta
@@ -35,11 +33,10 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select, text  # noqa: E402  (after the path is set)
 
-from bench.pages import make_safe, make_url_dialect, refuse_unless_empty, time_page  # noqa: E402
+from bench.pages import bench_arguments, make_url_dialect, prepare_database, time_page  # noqa: E402
 from reviews.accounts.models import User  # noqa: E402
 from reviews.accounts.services import issue_token  # noqa: E402
-from reviews.kernel.db import db, new_id, normalise_url, utcnow  # noqa: E402
-from reviews.kernel.migrate import upgrade  # noqa: E402
+from reviews.kernel.db import db, new_id, utcnow  # noqa: E402
 from reviews.moderation.models import CLAIMED, OPEN, RESOLVED, Case  # noqa: E402
 from reviews.moderation.schemas import PRIORITY, REPORT_KINDS  # noqa: E402
 from reviews.submissions.models import Submission  # noqa: E402
@@ -121,24 +118,12 @@ def most_urgent_case(app: Any, course_id: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"), help="an empty database (default: DATABASE_URL)")
+    parser = bench_arguments(__doc__, "500 cases, 40 learners, 5 repeats")
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--learners", type=int, default=200)
-    parser.add_argument("--repeats", type=int, default=40)
-    parser.add_argument("--quick", action="store_true", help="the smoke run: 500 cases, 40 learners, 5 repeats")
-    parser.add_argument("--json", action="store_true", help="print the JSON result as the last line")
     args = parser.parse_args()
-    if not args.database_url:
-        raise SystemExit("set DATABASE_URL (or --database-url) to an empty database of the bench's own")
     cases, learners, repeats, warmup = (500, 40, 5, 2) if args.quick else (args.cases, args.learners, args.repeats, 5)
-    url = normalise_url(args.database_url)
-    log(f"migrating {make_safe(url)}")
-    upgrade(url)
-    try:
-        refuse_unless_empty(url)
-    except SystemExit as exc:
-        raise SystemExit(str(exc).replace("bench/pages.py", "bench/moderation.py")) from None
+    url = prepare_database(args.database_url, "bench/moderation.py")
     app = make_app(Path("unused"), DATABASE_URL=url)
     app.extensions["fairpeer.background"].send = lambda *a, **k: None  # the seed calibrates once, itself
     started = time.perf_counter()

@@ -71,6 +71,30 @@ def refuse_unless_empty(url: str) -> None:
         engine.dispose()
 
 
+def bench_arguments(description: str | None, quick_help: str) -> argparse.ArgumentParser:
+    """The options every database bench takes: the database, the repeats, ``--quick`` and ``--json``."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"), help="an empty database (default: DATABASE_URL)")
+    parser.add_argument("--repeats", type=int, default=40)
+    parser.add_argument("--quick", action="store_true", help=f"the smoke run: {quick_help}")
+    parser.add_argument("--json", action="store_true", help="print the JSON result as the last line")
+    return parser
+
+
+def prepare_database(database_url: str | None, bench: str) -> str:
+    """The bench's database, migrated to head; refuses a missing URL or a database that holds any row."""
+    if not database_url:
+        raise SystemExit("set DATABASE_URL (or --database-url) to an empty database of the bench's own")
+    url = normalise_url(database_url)
+    log(f"migrating {make_safe(url)}")
+    upgrade(url)
+    try:
+        refuse_unless_empty(url)
+    except SystemExit as exc:
+        raise SystemExit(str(exc).replace("bench/pages.py", bench)) from None
+    return url
+
+
 def time_page(app: Any, client: Any, path: str, repeats: int, warmup: int, headers: dict[str, str] = HTML) -> dict[str, Any]:
     """``repeats`` timed GETs of ``path`` after ``warmup`` untimed ones: p50, p95, the SQL statements of one, its size."""
     for _ in range(warmup):
@@ -94,20 +118,11 @@ def time_page(app: Any, client: Any, path: str, repeats: int, warmup: int, heade
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"), help="an empty database (default: DATABASE_URL)")
+    parser = bench_arguments(__doc__, "60 learners, 5 repeats")
     parser.add_argument("--learners", type=int, default=1000)
-    parser.add_argument("--repeats", type=int, default=40)
-    parser.add_argument("--quick", action="store_true", help="the smoke run: 60 learners, 5 repeats")
-    parser.add_argument("--json", action="store_true", help="print the JSON result as the last line")
     args = parser.parse_args()
-    if not args.database_url:
-        raise SystemExit("set DATABASE_URL (or --database-url) to an empty database of the bench's own")
     learners, repeats, warmup = (60, 5, 2) if args.quick else (args.learners, args.repeats, 5)
-    url = normalise_url(args.database_url)
-    log(f"migrating {make_safe(url)}")
-    upgrade(url)
-    refuse_unless_empty(url)
+    url = prepare_database(args.database_url, "bench/pages.py")
     app = make_app(Path("unused"), DATABASE_URL=url)
     app.extensions["fairpeer.background"].send = lambda *a, **k: None  # the seed calibrates once, itself
     started = time.perf_counter()

@@ -3,6 +3,7 @@
     python -m calibration.bench synthetic [--k 4] [--careless 0] [--adversarial 0] [--rounding 0] [--seeds 5] --json
     python -m calibration.bench speed [--reviews 1000000] --json
     python -m calibration.bench real [--data DIR] --json
+    python -m calibration.bench small [--seeds 200] [--quick] --json
 
 Size options (``--submissions``, ``--sweeps``, ``--burn-in``, ``--chains``, ``--small-reviews``) exist so that the
 test suite can run every subcommand in seconds; the defaults are the issue's protocol.
@@ -196,6 +197,91 @@ def run_synthetic(args: argparse.Namespace) -> SyntheticReport:
     }
 
 
+class SmallCell(TypedDict):
+    """One cell of the small-data benchmark: the service's fit against the peer mean and the exact posterior."""
+
+    coverage95: float
+    rmse_over_mean: float
+    rmse_over_exact: float
+    rmse: float
+    rmse_mean: float
+    rmse_exact: float
+    coverage95_exact: float
+    mean_interval_width: float
+    seeds: int
+    submissions: int
+    staff_samples: int
+
+
+SMALL_SIZES = (5, 10, 20, 50)
+
+
+def run_small_cell(n: int, *, staff: bool, seeds: int, k: int, rounding: float, sweeps: int, burn_in: int, chains: int) -> SmallCell:
+    """``seeds`` assignments of ``n`` learners drawn from the PG1 priors (calibration.synthetic), each learner
+    reviewing ``k`` peers and, with staff samples, 2 of max(2, n // 5) staff-graded samples; grades in whole
+    points on 0..100. Pooled over seeds and the learners' submissions: coverage of the 95% intervals of the
+    service's fit (``auto``), and its RMSE over that of the peer mean and of the exact posterior under the
+    true hyper-parameters (calibration.gibbs)."""
+    n_staff = max(2, n // 5) if staff else 0
+    err_ours, err_mean, err_exact, hit, hit_exact, width = [], [], [], [], [], []
+    for seed in range(seeds):
+        data = simulate(n_learners=n, k=k, n_staff=n_staff, staff_per_reviewer=2 if staff else 0, rounding=rounding, seed=seed)
+        truth = data.true_score[:n]
+        ours = fit(data.grades, "auto", seed=seed)
+        mean = fit(data.grades, "mean", seed=seed)
+        exact = run_gibbs(data.grades, rounding=rounding, sweeps=sweeps, burn_in=burn_in, chains=chains, seed=seed)
+        err_ours.append(ours.mean[:n] - truth)
+        err_mean.append(mean.mean[:n] - truth)
+        err_exact.append(exact.mean[:n] - truth)
+        hit.append((truth >= ours.low[:n]) & (truth <= ours.high[:n]))
+        hit_exact.append((truth >= exact.low[:n]) & (truth <= exact.high[:n]))
+        width.append(ours.high[:n] - ours.low[:n])
+
+    def rmse(errors: list[np.ndarray]) -> float:
+        return float(np.sqrt(np.mean(np.square(np.concatenate(errors)))))
+
+    r_ours, r_mean, r_exact = rmse(err_ours), rmse(err_mean), rmse(err_exact)
+    return {
+        "coverage95": float(np.mean(np.concatenate(hit))),
+        "rmse_over_mean": r_ours / r_mean,
+        "rmse_over_exact": r_ours / r_exact,
+        "rmse": r_ours,
+        "rmse_mean": r_mean,
+        "rmse_exact": r_exact,
+        "coverage95_exact": float(np.mean(np.concatenate(hit_exact))),
+        "mean_interval_width": float(np.mean(np.concatenate(width))),
+        "seeds": seeds,
+        "submissions": n,
+        "staff_samples": n_staff,
+    }
+
+
+def run_small(args: argparse.Namespace) -> dict[str, SmallCell]:
+    seeds = min(args.seeds, 10) if args.quick else args.seeds
+    sizes = (5, 10) if args.quick else SMALL_SIZES
+    out: dict[str, SmallCell] = {}
+    for n in sizes:
+        for staff in (True, False):
+            t0 = time.perf_counter()
+            cell = run_small_cell(
+                n,
+                staff=staff,
+                seeds=seeds,
+                k=args.k,
+                rounding=args.rounding,
+                sweeps=100 if args.quick else args.sweeps,
+                burn_in=50 if args.quick else args.burn_in,
+                chains=2 if args.quick else args.chains,
+            )
+            key = f"n{n}_{'staff' if staff else 'nostaff'}"
+            out[key] = cell
+            _log(
+                f"{key}: coverage {cell['coverage95']:.3f} (exact {cell['coverage95_exact']:.3f}), rmse {cell['rmse']:.2f}, "
+                f"over mean {cell['rmse_over_mean']:.3f}, over exact {cell['rmse_over_exact']:.3f} ({time.perf_counter() - t0:.0f} s)"
+            )
+    return out
+
+
 def _peak_rss_mb() -> float:
     # ru_maxrss is in kilobytes on Linux.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -328,13 +414,22 @@ def main(argv: list[str] | None = None) -> int:
     real = sub.add_parser("real", help="leave-one-out on the dev real data")
     real.add_argument("--data", default=None, help="directory of the peer-grades-mifei files")
     real.add_argument("--folds", type=int, default=None, help="hold out only the first N staff grades (smoke runs)")
-    for p in (syn, spd, real):
+    small = sub.add_parser("small", help="coverage and accuracy on small assignments (issue 13)")
+    small.add_argument("--seeds", type=int, default=200, help="assignments per cell")
+    small.add_argument("--quick", action="store_true", help="a smoke run: n = 5 and 10, at most 10 seeds, short chains")
+    small.add_argument("--k", type=int, default=3)
+    small.add_argument("--rounding", type=float, default=1.0, help="grades in multiples of this on 0..100")
+    small.add_argument("--sweeps", type=int, default=1000, help="sweeps of the exact posterior's sampler")
+    small.add_argument("--burn-in", type=int, default=200)
+    small.add_argument("--chains", type=int, default=4)
+    for p in (syn, spd, real, small):
         p.add_argument("--json", action="store_true", help="print only the JSON summary on stdout")
     args = parser.parse_args(argv)
     runs: dict[str, Callable[[argparse.Namespace], Mapping[str, object]]] = {
         "synthetic": run_synthetic,
         "speed": run_speed,
         "real": run_real,
+        "small": run_small,
     }
     result = runs[args.command](args)
     if not args.json:

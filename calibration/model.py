@@ -28,6 +28,10 @@ approximate and deterministic, vectorised over every grade at once (no loop per 
   grades count in the submissions' scores with weight (1 - that probability).
 * Hyper-parameters (mu, gamma, mu_b, eta, alpha, beta, pi) are empirical Bayes: maximised in the same loop
   (EM on the current beliefs), with weak, scale-free guards so that tiny assignments stay finite.
+* Small assignments take their scores and reviewer estimates from calibration.small_data instead: the same
+  model with weakly informative hyper-priors scaled to the rubric's range, integrated by seeded Gibbs sampling
+  (and reviewers' priors from their earlier assignments), so that a handful of grades cannot claim a
+  certainty they lack.
 
 Large assignments are memory-bound, so the layout matters as much as the arithmetic: reviewers and
 submissions are relabelled in breadth-first order of the review graph and grades sorted by reviewer (pure
@@ -43,7 +47,7 @@ calibration.numerics (the numeric kernels).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import stats
@@ -60,7 +64,8 @@ from calibration.propagation import (
     _submission_cavity,
     _update_sites,
 )
-from calibration.types import Fit, FloatArray, Grades
+from calibration.small_data import SmallFit, fit_small, is_small
+from calibration.types import Diagnostics, Fit, FloatArray, Grades
 from calibration.updates import LOW_PSEUDO, _update_hyper, _update_reviewers
 
 __all__ = ["LOW_PSEUDO", "ModelResult", "fit_model", "fit_model_full", "truncnorm_moments"]
@@ -121,12 +126,63 @@ def _initial_state(p: _Problem) -> _State:
     )
 
 
-def fit_model_full(grades: Grades, *, max_iter: int = 300, tol: float = 2e-4, low_effort: bool = True) -> ModelResult:
+def fit_model_full(
+    grades: Grades, *, max_iter: int = 300, tol: float = 2e-4, low_effort: bool = True, small_data: bool | None = None
+) -> ModelResult:
     """Fit the calibrated model (see the module docstring) and keep the leave-one-out messages.
 
     Iterates belief propagation, EP sites, reliabilities/effort and hyper-parameters until the submissions'
     means move by less than ``tol`` x the spread of the grades (root mean square) between two passes.
+
+    On a small assignment (``small_data``; by default ``calibration.small_data.is_small``) the scores, their
+    intervals and the reviewers' biases and reliabilities come from ``calibration.small_data.fit_small``
+    (weakly informative hyper-priors, integrated by Gibbs sampling, and ``grades.reviewer_prior`` when given)
+    instead: empirical Bayes is not honest on a handful of grades. The low-effort probabilities and the
+    leave-one-out messages still come from the loop above. A large assignment's own grades tell more about
+    its reviewers than their earlier assignments do: the loop ignores ``reviewer_prior``.
     """
+    result = _fit_em(grades, max_iter=max_iter, tol=tol, low_effort=low_effort)
+    if small_data is None:
+        small_data = is_small(grades)
+    if not small_data or grades.score.size == 0:
+        return result
+    return _with_small(result, fit_small(grades))
+
+
+def _with_small(result: ModelResult, small: SmallFit) -> ModelResult:
+    """The empirical-Bayes result with the sampler's posterior summaries in place of its own."""
+    fit = result.fit
+    diagnostics: Diagnostics = {
+        **fit.diagnostics,
+        "mu": small.mu,
+        "sd_true_score": small.sd_true_score,
+        "mean_bias": small.mean_bias,
+        "sd_bias": small.sd_bias,
+        "reliability_shape": small.reliability_shape,
+        "reliability_rate": small.reliability_rate,
+        "small_data": True,
+        "sampler_rhat_max": small.rhat_max,
+    }
+    new = replace(
+        fit,
+        mean=small.mean,
+        sd=small.sd,
+        low=small.low,
+        high=small.high,
+        reviewer_bias=small.reviewer_bias,
+        reviewer_reliability=small.reviewer_reliability,
+        reviewer_weight=small.reviewer_weight,
+        grade_weight=small.grade_weight,
+        diagnostics=diagnostics,
+        reviewer_bias_sd=small.reviewer_bias_sd,
+        reviewer_reliability_shape=small.reviewer_reliability_shape,
+        reviewer_reliability_rate=small.reviewer_reliability_rate,
+    )
+    return ModelResult(fit=new, loo_prec=result.loo_prec, loo_h=result.loo_h, mu=result.mu, gamma=result.gamma)
+
+
+def _fit_em(grades: Grades, *, max_iter: int, tol: float, low_effort: bool) -> ModelResult:
+    """The empirical-Bayes loop of the module docstring."""
     p = _Problem(grades)
     st = _initial_state(p)
     if p.z.size == 0:
@@ -242,6 +298,9 @@ def _result(p: _Problem, st: _State, *, converged: bool, iterations: int) -> Mod
             "biases_relative": not p.has_staff,
         },
         reviewer_low_effort=st.low_effort[rl],
+        reviewer_bias_sd=(1.0 / np.sqrt(b_prec))[rl],
+        reviewer_reliability_shape=st.tau_a[rl],
+        reviewer_reliability_rate=st.tau_b[rl],
     )
     return ModelResult(fit=fit, loo_prec=loo_prec, loo_h=loo_h, mu=st.mu, gamma=st.gamma)
 
@@ -249,11 +308,13 @@ def _result(p: _Problem, st: _State, *, converged: bool, iterations: int) -> Mod
 def fit_model(grades: Grades) -> Fit:
     """The calibrated model: PG1 (true score + reviewer bias + noise of reviewer precision) anchored by the
     staff samples, with rounding and scale bounds treated as interval censoring, a low-effort mixture
-    component for reviewers whose grades do not follow the work, and empirical-Bayes hyper-parameters.
+    component for reviewers whose grades do not follow the work, and empirical-Bayes hyper-parameters (on a
+    small assignment: weakly informative hyper-priors integrated out, and the reviewers' priors from earlier
+    assignments when ``grades.reviewer_prior`` gives them; see calibration.small_data).
 
     Outputs posterior mean, sd and 95% interval per submission; bias, reliability (posterior mean precision),
     effective weight and low-effort probability per reviewer; each grade's share of its submission's score.
     Without staff samples the mean bias is fixed at 0, so biases (and scores) are relative to the average
-    reviewer. Deterministic: no random numbers are drawn.
+    reviewer. Deterministic: large assignments draw no random numbers; small ones use a fixed seed.
     """
     return fit_model_full(grades).fit

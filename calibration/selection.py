@@ -116,7 +116,8 @@ def fit_auto(grades: Grades, seed: int = 0, *, model_result: ModelResult | None 
     """Fit the model and the baselines, and keep the one with the lowest leave-one-out RMSE on the staff
     samples (ties go to the earlier of model, mean_offset, mean, median).
 
-    With no staff-scored submission graded by peers there is nothing to compare on: the model is used (its
+    A small assignment (``calibration.small_data.is_small``) always uses the model. With no staff-scored
+    submission graded by peers there is nothing to compare on: the model is used (its
     biases are then relative to the average reviewer, which is what the peer mean assumes too, and it still
     weighs reviewers by reliability and effort). ``diagnostics["selection"]`` records each candidate's LOO
     RMSE, the chosen method, the number of staff items and the panel size. ``model_result`` lets a caller
@@ -124,7 +125,10 @@ def fit_auto(grades: Grades, seed: int = 0, *, model_result: ModelResult | None 
     """
     result = model_result if model_result is not None else fit_model_full(grades)
     errors, details = loo_errors(grades, seed=seed, model_result=result)
-    chosen = min(CANDIDATES, key=lambda m: (errors[m], CANDIDATES.index(m))) if errors else "model"
+    small = bool(result.fit.diagnostics.get("small_data"))
+    # On a small assignment a handful of held-out staff scores cannot tell the methods apart, and only the
+    # model's intervals carry the uncertainty of its hyper-parameters.
+    chosen = "model" if small or not errors else min(CANDIDATES, key=lambda m: (errors[m], CANDIDATES.index(m)))
     fits = {
         "model": lambda: result.fit,
         "mean": lambda: fit_mean(grades),
@@ -133,7 +137,9 @@ def fit_auto(grades: Grades, seed: int = 0, *, model_result: ModelResult | None 
     }
     fit = fits[chosen]()
     selection: Selection = {"chosen": chosen, "loo_rmse": errors, **details}
-    if not errors:
+    if small:
+        selection["reason"] = "small assignment: the model with hyper-priors is used (too few staff scores to choose on)"
+    elif not errors:
         selection["reason"] = "no staff-scored submission has peer grades; the model is used (relative biases)"
     diagnostics: Diagnostics = {**fit.diagnostics, "selection": selection}
     return replace(fit, diagnostics=diagnostics)

@@ -39,6 +39,10 @@ class Diagnostics(TypedDict, total=False):
     reliability_rate: float
     low_effort_share: float
     biases_relative: bool
+    # Small assignments (calibration.small_data): hyper-parameters integrated by Gibbs sampling.
+    small_data: bool
+    sampler_rhat_max: float
+    reviewer_priors: int  # reviewers whose prior came from earlier assignments
     # The baselines (calibration.baselines).
     pooled_df: int
     offset: float
@@ -49,13 +53,30 @@ class Diagnostics(TypedDict, total=False):
 
 
 @dataclass(frozen=True)
+class ReviewerPrior:
+    """What earlier assignments taught about each reviewer, as this fit's prior (partial pooling).
+
+    Per reviewer (arrays of ``n_reviewers``): the bias ~ N(bias_mean, bias_sd^2) and the reliability (precision)
+    ~ Gamma(reliability_shape, reliability_rate). NaN where nothing is known: that reviewer takes the
+    population's prior like anyone new. A caller inflates its earlier posteriors before passing them (see
+    ``calibration.small_data.carry_over``), since a reviewer's habits drift between assignments.
+    """
+
+    bias_mean: FloatArray
+    bias_sd: FloatArray
+    reliability_shape: FloatArray
+    reliability_rate: FloatArray
+
+
+@dataclass(frozen=True)
 class Grades:
     """Peer grades of one criterion (or one total) of one assignment.
 
     ``submission[i]`` and ``reviewer[i]`` index the submission graded and the reviewer who gave ``score[i]``.
     ``staff_submission``/``staff_score`` are the known true scores (staff-graded samples); a staff-graded
     submission may also have peer grades. ``lo``/``hi`` bound the scale when known; ``step`` is the rubric's
-    grain (grades are multiples of it) when grades are discrete.
+    grain (grades are multiples of it) when grades are discrete. ``reviewer_prior``, when given, replaces the
+    population's prior for the reviewers it knows (see ``ReviewerPrior``).
     """
 
     submission: IntArray
@@ -68,6 +89,7 @@ class Grades:
     lo: float | None = None
     hi: float | None = None
     step: float | None = None
+    reviewer_prior: ReviewerPrior | None = None
 
 
 @dataclass(frozen=True)
@@ -94,3 +116,8 @@ class Fit:
     grade_weight: FloatArray
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
     reviewer_low_effort: FloatArray | None = None
+    # The calibrated model's posterior per reviewer beyond its mean: the bias's sd and a Gamma (shape, rate) for
+    # the reliability; what a later assignment's ``ReviewerPrior`` is made of. None for the baselines.
+    reviewer_bias_sd: FloatArray | None = None
+    reviewer_reliability_shape: FloatArray | None = None
+    reviewer_reliability_rate: FloatArray | None = None

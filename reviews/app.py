@@ -24,7 +24,20 @@ from reviews.web import forms, render_error, security
 
 # Each feature folder may hold routes.py (its API blueprint ``blp``), pages.py (its pages blueprint ``bp``) and
 # tasks.py (its background tasks, registered when imported).
-FEATURES = ("accounts", "courses", "submissions", "allocation", "scoring", "integrity", "moderation", "notifications", "records", "ops")
+FEATURES = (
+    "accounts",
+    "courses",
+    "submissions",
+    "training",
+    "allocation",
+    "scoring",
+    "integrity",
+    "moderation",
+    "notifications",
+    "records",
+    "credentials",
+    "ops",
+)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

@@ -18,6 +18,7 @@ from credentials import STATUS_UNKNOWN, VALID, verify_credential
 from detection.folder import similarity_dir
 from reviews.accounts.services import create_sign_in_link, create_user, replace_token, user_by_email
 from reviews.app import create_app
+from reviews.credentials import keys
 from reviews.demo import demo_exists, persona_links, seed_demo
 from reviews.kernel import logs
 from reviews.kernel.api import spec_dict
@@ -60,6 +61,14 @@ def init() -> None:
     app = build_app()
     upgrade(app.config["DATABASE_URL"])
     click.echo(f"database ready: {app.extensions['fairpeer.db'][0].url.render_as_string(hide_password=True)}")
+    with app.app_context():
+        try:
+            said = keys.ensure_default_key(db.session, app.config)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        db.session.commit()
+    if said:
+        click.echo(said)
 
 
 @main.command()
@@ -254,6 +263,62 @@ def _read_json(path: str) -> Any:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise click.ClickException(f"{path} is not a JSON file ({exc}); give the credential as saved from its link.") from None
+
+
+@main.group("keys")
+def keys_group() -> None:
+    """The keys credentials are signed with (the private key stays in its file; the database keeps public keys)."""
+
+
+KEY_OUT_HELP = "Where to write the new private key (mode 0600; never overwritten). Default: the instance folder's signing_key."
+
+
+def _new_key(out: str | None, *, rotate: bool) -> None:
+    app = build_app()
+    path = Path(out or app.config["DEFAULT_SIGNING_KEY_FILE"])
+    with app.app_context():
+        try:
+            key, retired = keys.create_key(db.session, path, rotate=rotate)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        db.session.commit()
+    click.echo(f"new signing key: {key.did}")
+    click.echo(f"written to {path} (readable by you only); point the service at it:")
+    click.echo(f"  export FAIRPEER_SIGNING_KEY_FILE={path.resolve()}")
+    for old in retired:
+        click.echo(f"retired {old.did}: what it signed stays valid. Keep its key file and list it in")
+        click.echo("  FAIRPEER_RETIRED_SIGNING_KEY_FILES, so that revoking what it signed can still be published.")
+
+
+@keys_group.command("create")
+@click.option("--out", default=None, type=click.Path(dir_okay=False), help=KEY_OUT_HELP)
+def keys_create(out: str | None) -> None:
+    """Make the first signing key, write it to a file and register its public key."""
+    _new_key(out, rotate=False)
+
+
+@keys_group.command("rotate")
+@click.option("--out", default=None, type=click.Path(dir_okay=False), help=KEY_OUT_HELP)
+def keys_rotate(out: str | None) -> None:
+    """Make a new current signing key; the old ones are retired but stay valid for what they signed."""
+    _new_key(out, rotate=True)
+
+
+@keys_group.command("list")
+def keys_list() -> None:
+    """The registered public keys, oldest first; the current one is marked."""
+    app = build_app()
+    with app.app_context():
+        rows = keys.list_keys(db.session)
+        current = keys.current_key(db.session)
+        if not rows:
+            click.echo("no signing key registered; run `fairpeer keys create`")
+        for row in rows:
+            if current is not None and row.id == current.id:
+                state = "current"
+            else:
+                state = f"retired {row.retired_at:%Y-%m-%d}" if row.retired_at else "not current"
+            click.echo(f"{row.did}  registered {row.created_at:%Y-%m-%d}  {state}")
 
 
 @main.command()

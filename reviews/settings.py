@@ -72,6 +72,33 @@ def _secure_cookies() -> bool:
     return bool(os.environ.get("DATABASE_URL"))
 
 
+class Secret:
+    """A secret setting (the credentials' signing key): its repr and str never show it; ``reveal()`` does."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('[redacted]')"
+
+    __str__ = __repr__
+
+
+def _public_base_url() -> str:
+    """Where the service is reached from outside, for the URLs inside signed credentials (status lists): the pages'
+    address, else this machine on $PORT, as `fairpeer demo` prints it."""
+    configured = os.environ.get("FAIRPEER_BASE_URL", "").strip()
+    if configured:
+        return configured.rstrip("/")
+    port = os.environ.get("PORT", "").strip()
+    return f"http://127.0.0.1:{port if port.isdigit() else 5000}"
+
+
 def from_environment(instance: Path) -> dict[str, Any]:
     broker = os.environ.get("BROKER_URL") or os.environ.get("REDIS_URL") or None
     database = os.environ.get("DATABASE_URL") or f"sqlite:///{(instance / 'fairpeer.db').resolve()}"
@@ -95,6 +122,18 @@ def from_environment(instance: Path) -> dict[str, Any]:
         "CASE_SLA_HOURS": case_sla_hours(os.environ.get("FAIRPEER_CASE_SLA_HOURS"), DEFAULTS["CASE_SLA_HOURS"]),
         # The daily digest of cases past their target goes out on the first sweep of the day from this hour (UTC).
         "SLA_DIGEST_HOUR_UTC": _digest_hour(),
+        # Signing credentials (reviews/credentials/keys.py): the private key as a multibase string, or a file holding
+        # it (readable by its owner only). Neither set: the embedded default, a key `fairpeer init` makes in the
+        # instance folder. The key is never logged nor stored in the database.
+        "SIGNING_KEY": Secret(os.environ["FAIRPEER_SIGNING_KEY"]) if os.environ.get("FAIRPEER_SIGNING_KEY") else None,
+        "SIGNING_KEY_FILE": os.environ.get("FAIRPEER_SIGNING_KEY_FILE") or None,
+        "DEFAULT_SIGNING_KEY_FILE": str(instance / "signing_key"),
+        # Key files of keys retired by `fairpeer keys rotate` (comma-separated): revoking what they signed re-signs
+        # their status lists with them.
+        "RETIRED_SIGNING_KEY_FILES": os.environ.get("FAIRPEER_RETIRED_SIGNING_KEY_FILES") or "",
+        # The issuer's name in credentials, and the address their status list URLs start with.
+        "ISSUER_NAME": os.environ.get("FAIRPEER_ISSUER_NAME") or "fairpeer",
+        "CREDENTIALS_BASE_URL": _public_base_url(),
     }
 
 
@@ -173,6 +212,11 @@ DEFAULTS: dict[str, Any] = {
     # A page session (web_sessions) ends this long after sign-in, or after this long unused, or at sign-out.
     "WEB_SESSION_HOURS": _env_number("FAIRPEER_WEB_SESSION_HOURS", 7 * 24),
     "WEB_SESSION_IDLE_HOURS": _env_number("FAIRPEER_WEB_SESSION_IDLE_HOURS", 24),
+    # A burst of score changes within this many seconds gives one credential run (revoke and issue again).
+    "CREDENTIALS_DEBOUNCE_SECONDS": _env_number("FAIRPEER_CREDENTIALS_DEBOUNCE_SECONDS", 2),
+    # POST /api/verify and fairpeer verify: a credential larger than this is refused before any JSON-LD work.
+    "VERIFY_MAX_BYTES": 256 * 1024,
+    "RATE_LIMIT_VERIFY": "60 per minute",
 }
 
 

@@ -11,9 +11,15 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 
+import credentials
 from reviews.app import create_app
+from reviews.credentials.keys import register_key
+from reviews.kernel.db import normalise_url
 from reviews.kernel.migrate import upgrade
+from reviews.settings import Secret
 from workers.celery_app import celery_init_app
 
 pytest_plugins = ["pytester"]
@@ -153,7 +159,27 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One migrated SQLite database; each test gets a copy (fast, and it proves the migrations run)."""
     path = tmp_path_factory.mktemp("template") / "template.db"
     upgrade(f"sqlite:///{path}")
+    register_test_signing_key(f"sqlite:///{path}")
     return path
+
+
+# Every test app signs credentials with this key (never a key file), registered in the template database.
+TEST_SIGNING_SEED = b"fairpeer unit tests signing key!"
+
+
+def signing_key_for_tests() -> credentials.SigningKey:
+    return credentials.SigningKey.from_seed(TEST_SIGNING_SEED)
+
+
+def register_test_signing_key(url: str) -> None:
+    """Register the tests' signing key as the current issuer key of the database at ``url``."""
+    engine = create_engine(normalise_url(url))
+    try:
+        with Session(engine) as session:
+            register_key(session, signing_key_for_tests(), retire_others=True)
+            session.commit()
+    finally:
+        engine.dispose()
 
 
 # Every app a test builds: a background task that failed in any of them fails that test.
@@ -193,6 +219,8 @@ def make_app(db_path: Path, **config: Any) -> Flask:
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": "fairpeer.test",
+        "SIGNING_KEY": Secret(signing_key_for_tests().private_multibase),
+        "DEFAULT_SIGNING_KEY_FILE": None,  # never the key file of a `fairpeer init` run in this folder
     }
     settings.update(config)
     app = create_app(settings)
@@ -273,9 +301,13 @@ class World:
         return learner.post(f"/api/assignments/{self.assignment_id}/review-claims")
 
     def review(self, learner: Caller, claim_id: str, scores: dict[str, float] | None = None) -> Any:
+        scores = scores or {"scope": 3, "risks": 2}
+        comments = {"scope": "Clear."}
+        # The review gate: a criterion scored 0 needs a comment of real words saying why.
+        comments.update({key: f"The work does not address the {key} criterion at all." for key, points in scores.items() if points == 0})
         return learner.post(
             f"/api/review-claims/{claim_id}/review",
-            json={"scores": scores or {"scope": 3, "risks": 2}, "comments": {"scope": "Clear."}, "overall_comment": "Solid work."},
+            json={"scores": scores, "comments": comments, "overall_comment": "Solid work."},
         )
 
     def submit_and_review(self, learners: list[Caller] | None = None, reviews_each: int = 2) -> None:

@@ -252,8 +252,10 @@ def attacks(ops: list[Operation], ids: dict[str, str], bodies: dict[str, tuple[s
                             )
                         )
             # A surrogate as raw UTF-8 bytes (not an escape): no strict decoder takes it; a lenient one gives a lone surrogate.
-            raw = json.dumps(_first_string_replaced(valid, "\ud800"), ensure_ascii=False).encode("utf-8", "surrogatepass")
-            out.append(Attack("raw surrogate bytes", op, caller, real, raw, "application/json", statuses=(400, 422)))
+            surrogate = _first_string_replaced(valid, "\ud800")
+            if surrogate is not valid:  # a body with a string to put it in
+                raw = json.dumps(surrogate, ensure_ascii=False).encode("utf-8", "surrogatepass")
+                out.append(Attack("raw surrogate bytes", op, caller, real, raw, "application/json", statuses=(400, 422)))
         # The multipart readers' own JSON (scores, a string field) is bounded as a body is, and named when refused.
         if op.method == "POST" and op.rule.endswith(MULTIPART_PATHS):
             for label, scores in [
@@ -332,6 +334,18 @@ def valid_bodies(world: World) -> dict[str, tuple[str, Any]]:
         "moderation.reopen_case": ("staff", {"note": "Looking at it again."}),
         "moderation.respond_to_case": ("author", {"message": "I wrote every part of it myself."}),
         "moderation.contest_case": ("author", {"message": "The decision ignored my draft history."}),
+        "training.grade_training_sample": (
+            "author",
+            {"sample_id": "nope", "scores": {"scope": 1, "risks": 2}, "comments": {"scope": "Thin."}},
+        ),
+        "training.add_training_sample": (
+            "staff",
+            {"text": essay(9), "scores": {"scope": 2, "risks": 1}, "comments": {"scope": "Clear aim.", "risks": "Risks unnamed."}},
+        ),
+        "training.update_training_sample": ("staff", {"text": essay(10), "comments": {"scope": "A clearer aim."}}),
+        "scoring.rate_review": ("author", {"rating": 4, "note": "It showed me the missing step."}),
+        "records.put_project_note": ("author", {"annotation": "I planned the garden day.", "shared": True, "text_public": False}),
+        "records.create_share": ("author", {"allow_indexing": False}),
     }
 
 

@@ -12,6 +12,7 @@ from reviews.allocation import services as allocation
 from reviews.courses.access import LEARNER, require_in_scope, require_role
 from reviews.courses.services import get_assignment
 from reviews.kernel.db import db
+from reviews.kernel.errors import DomainError
 from reviews.kernel.ratelimit import claim_limit, limiter
 from reviews.moderation import services as moderation
 from reviews.moderation.schemas import REPORT_KINDS
@@ -23,6 +24,7 @@ bp = feature_pages("allocation", __name__)
 
 # The forms of the assignment page that post here (reviews/submissions/templates/submissions/assignment.html).
 CLAIM_FORM, REVIEW_FORM, REPORT_FORM = "claim", "review", "report"
+REVIEW_KEPT = "Your review was not sent: some comments need rewriting (see beside each). What you wrote is kept below."
 
 
 @bp.route("/assignments/<assignment_id>/claim", methods=["POST"])
@@ -69,12 +71,15 @@ def review(claim_id: str) -> Any:
     if problems:
         return keep_form(REVIEW_FORM, back, problems)
     debounce = current_app.config["RECALIBRATE_DEBOUNCE_SECONDS"]
-    return submit_form(
-        REVIEW_FORM,
-        back,
-        lambda: allocation.submit_review(db.session, claim, assignment, submission, body, debounce),
-        "Review sent. Thank you.",
-    )
+
+    def work() -> None:
+        try:
+            allocation.submit_review(db.session, claim, assignment, submission, body, debounce)
+        except allocation.ReviewRejected as exc:
+            # Each reason beside its comment box; the summary says that what was typed is kept.
+            raise DomainError(exc.code, REVIEW_KEPT, {"fields": exc.details["fields"]}) from exc
+
+    return submit_form(REVIEW_FORM, back, work, "Review sent. Thank you.")
 
 
 @bp.route("/review-claims/<claim_id>/report", methods=["POST"])

@@ -62,6 +62,7 @@ def claim_json(outcome: services.ClaimOutcome) -> dict[str, Any]:
     not_found="No such assignment, or the caller is not in its course.",
 )
 @blp.refusals(409, past_due="The review deadline (review_due_at) has passed.")
+@blp.refusals(409, training_required="The caller has not finished training yet (training_samples): details.training_url is the page.")
 @blp.refusals(409, conflict=KEY_REUSED)
 @blp.refusals(429, rate_limited="Too many claims in a short time (RATE_LIMIT_CLAIM); details.retry_after says when to retry.")
 def claim_review(assignment_id: str) -> Any:
@@ -85,6 +86,12 @@ def claim_review(assignment_id: str) -> Any:
 @blp.refusals(409, conflict=KEY_REUSED)
 @blp.refusals(422, invalid_request=SCORES_RULE)
 @blp.refusals(422, invalid_request="The comments name a criterion the rubric does not have.")
+@blp.refusals(
+    422,
+    review_rejected="The review gate refused a comment and nothing was stored; details.reasons[] gives each {code, message, field}: "
+    "`score_unexplained` (a criterion scored 0 or at its lowest level has no comment), `overall_required` (the assignment's "
+    "require_overall_comment), or the short-text gate's `punctuation_only`, `repeated_word`, `filler`, `gibberish`, `too_few_words`.",
+)
 def submit_review(body: dict[str, Any], claim_id: str) -> Any:
     """Send the review of a claimed item (the claimant)."""
     claim, assignment, submission = services.claim_for_review(db.session, claim_id, current_user().id)

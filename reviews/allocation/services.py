@@ -19,12 +19,14 @@ from reviews.courses.access import LEARNER
 from reviews.courses.models import Assignment, Membership
 from reviews.courses.rubric import validate_scores
 from reviews.courses.services import get_assignment_for
+from reviews.integrity.short_text import ReviewRefusal, check_review_comments
 from reviews.kernel.db import Base, UTCDateTime, new_id, utcnow
 from reviews.kernel.errors import DomainError, forbidden, invalid, not_found
 from reviews.kernel.metrics import claim_made, review_stored
 from reviews.moderation import services as moderation
 from reviews.scoring.recalibration import request_recalibration
 from reviews.submissions.models import ACTIVE, LEARNER_WORK, STAFF_SAMPLE, StoredFile, Submission
+from reviews.training import services as training
 
 
 @dataclass(frozen=True)
@@ -272,7 +274,8 @@ def claim_next_review(
 ) -> ClaimOutcome:
     """The reviewer's live claim, or a new one on the item that most needs a review.
 
-    Never their own work, never an item they were shown before, only the latest attempt of a submission. Staff
+    Never their own work, never an item they were shown before, only the latest attempt of a submission; with
+    ``training_samples`` set, not before the learner's training is done (409 ``training_required``). Staff
     samples come when wants_sample says, keyed with ``sample_key`` (by default the running app's, derived from
     its SECRET_KEY).
     """
@@ -287,6 +290,8 @@ def claim_next_review(
         raise DomainError("submit_first", "Submit your own work to this assignment first; then you can review others'.")
     if assignment.review_due_at is not None and now > assignment.review_due_at:
         raise DomainError("past_due", "The review deadline has passed; no more reviews can be claimed.")
+    if assignment.training_samples > 0:
+        training.require_training_done(session, assignment, reviewer.id)
     # Overdue claims go back to the pool through the periodic tend_queue task, not on this hot path.
     params = {
         "assignment": assignment.id,
@@ -336,14 +341,38 @@ def claim_next_review(
     return ClaimOutcome(assignment, claim, item_id, text, True, bool(has_files))
 
 
+class ReviewRejected(DomainError):
+    """The review gate refused a review's comments (reviews/integrity/short_text.py): 422 ``review_rejected``, shaped
+    like a refused submission (``details.reasons``: code, message and the field each concerns), with the sentences
+    by field too (``details.fields``), so that a page shows each beside its box. Nothing is stored."""
+
+    def __init__(self, refusals: list[ReviewRefusal]) -> None:
+        message = refusals[0].message if len(refusals) == 1 else f"{len(refusals)} comments need rewriting; see each reason."
+        fields: dict[str, list[str]] = {}
+        for refusal in refusals:
+            fields.setdefault(refusal.field, []).append(refusal.message)
+        super().__init__(
+            "review_rejected",
+            f"Your review was not sent: {message}",
+            {"reasons": [{"code": r.code, "message": r.message, "field": r.field} for r in refusals], "fields": fields},
+        )
+        self.refusals = refusals
+
+
 def validate_review(assignment: Assignment, body: dict[str, Any]) -> tuple[dict[str, float], dict[str, str], str]:
+    """The review's scores, comments and overall comment, or why not: 422 ``invalid_request`` for scores outside
+    the rubric or comments on no criterion of it, 422 ``review_rejected`` when the review gate refuses a comment."""
     scores = validate_scores(assignment, body.get("scores"))
     comments = body.get("comments") or {}
     keys = {c["key"] for c in assignment.criteria}
     unknown = [k for k in comments if k not in keys]
     if unknown:
         raise invalid({f"comments.{k}": ["Unknown criterion."] for k in unknown}, "Comments must be keyed by the rubric's criteria.")
-    return scores, {k: str(v) for k, v in comments.items()}, body.get("overall_comment") or ""
+    comments, overall = {k: str(v) for k, v in comments.items()}, body.get("overall_comment") or ""
+    refusals = check_review_comments(assignment.criteria, scores, comments, overall, require_overall=assignment.require_overall_comment)
+    if refusals:
+        raise ReviewRejected(refusals)
+    return scores, comments, overall
 
 
 # The claim, its assignment and its item, the claim and the item locked: of two sends of one review, the second

@@ -62,6 +62,10 @@ SETTING_WORDS = {
     "reviews_to_give": "reviews to give",
     "reviews_required": "reviews required",
     "calibration_share": "calibration share",
+    "training_samples": "training samples",
+    "training_tolerance": "the training tolerance",
+    "reviewing_weight": "the reviewing grade's weight",
+    "helpfulness_weight": "the helpfulness weight",
     "due_at": "the submission deadline",
     "review_due_at": "the review deadline",
     "max_points": "points",
@@ -215,6 +219,20 @@ def sign_in_link(course_id: str, user_id: str) -> Response:
     return submit_form("members", course_url(found.id), work, after=lambda: course_url(found.id, "sign-in-link"))
 
 
+@bp.route("/courses/<course_id>/summary", methods=["POST"])
+def update_summary(course_id: str) -> Response:
+    """What the course taught, in staff's words: shown on every learner's record."""
+    check_csrf()
+    found, user = _course_for_staff(course_id, "change what the course says it taught")
+
+    def work() -> None:
+        services.update_course(db.session, found, {"learning_summary": request.form.get("learning_summary", "")}, user.id)
+
+    return submit_form(
+        "summary", course_url(found.id), work, done="Saved: records show the new summary.", after=lambda: course_url(found.id, "summary")
+    )
+
+
 def _flash_ok(message: str | None) -> None:
     if message:
         flash(message, "ok")
@@ -306,6 +324,7 @@ def _defaults() -> dict[str, Any]:
     return {
         "title": "",
         "prompt": "",
+        "skills": "",
         "template": "",
         "lineage": "",
         "reviews_required": fields["reviews_required"].load_default,
@@ -316,6 +335,11 @@ def _defaults() -> dict[str, Any]:
         "min_words": fields["min_words"].load_default,
         "due_at": "",
         "review_due_at": "",
+        "training_samples": fields["training_samples"].load_default,
+        "training_tolerance": "",
+        "require_overall_comment": fields["require_overall_comment"].load_default,
+        "reviewing_weight": _percent(fields["reviewing_weight"].load_default),
+        "helpfulness_weight": _percent(fields["helpfulness_weight"].load_default),
     }
 
 
@@ -323,6 +347,7 @@ def _current(assignment: Assignment) -> dict[str, Any]:
     return {
         "title": assignment.title,
         "prompt": assignment.prompt,
+        "skills": "\n".join(assignment.skills or []),
         "template": assignment.template or "",
         "lineage": assignment.lineage or "",
         "reviews_required": assignment.reviews_required,
@@ -333,6 +358,11 @@ def _current(assignment: Assignment) -> dict[str, Any]:
         "min_words": assignment.min_words,
         "due_at": _local(assignment.due_at),
         "review_due_at": _local(assignment.review_due_at),
+        "training_samples": assignment.training_samples,
+        "training_tolerance": "" if assignment.training_tolerance is None else _number(assignment.training_tolerance),
+        "require_overall_comment": assignment.require_overall_comment,
+        "reviewing_weight": _percent(assignment.reviewing_weight),
+        "helpfulness_weight": _percent(assignment.helpfulness_weight),
     }
 
 
@@ -388,6 +418,7 @@ def _assignment_body(form: Any) -> tuple[dict[str, Any], list[int]]:
     body: dict[str, Any] = {
         "title": form.get("title", "").strip(),
         "prompt": form.get("prompt", ""),
+        "skills": form.get("skills", "").splitlines(),  # one a line; blank lines are dropped
         "template": form.get("template", "") or None,
         "lineage": form.get("lineage", "").strip() or None,
     }
@@ -405,6 +436,17 @@ def _assignment_body(form: Any) -> tuple[dict[str, Any], list[int]]:
         body["calibration_share"] = share
     for name in ("due_at", "review_due_at"):
         body[name] = form.get(name, "").strip() or None
+    if "training_samples" in form:  # training before live reviews (reviews/training); empty: none
+        body["training_samples"] = _int(form.get("training_samples", "").strip() or "0")
+        tolerance = form.get("training_tolerance", "").strip()
+        body["training_tolerance"] = _float(tolerance) if tolerance else None
+    body["require_overall_comment"] = form.get("require_overall_comment") == "1"  # an unticked box is not sent
+    for name in ("reviewing_weight", "helpfulness_weight"):  # the reviewing grade's, in percent (reviews/scoring/reviewing.py)
+        if name in form:
+            weight = _float(form.get(name, "").strip() or "0")
+            if isinstance(weight, float) and not 0 <= weight <= 100:
+                problems[name] = ["Give a percentage from 0 to 100."]
+            body[name] = weight / 100 if isinstance(weight, float) else weight
     criteria = []
     rows_sent: list[int] = []  # the form row of each criterion in the body, so that errors land beside their row
     indexes = sorted({int(m.group(1)) for name in form if (m := re.fullmatch(r"rubric\.criteria\.(\d+)\.\w+", name))})

@@ -27,6 +27,44 @@ def lease_hours_field(**options: Any) -> ma.fields.Float:
     return ma.fields.Float(allow_nan=False, validate=ma.validate.Range(min=0.25, max=720), metadata={"description": description}, **options)
 
 
+def skills_field(**options: Any) -> ma.fields.List[Any]:
+    """What the assignment assesses, shown on records and carried in credentials."""
+    description = "The skills or outcomes the assignment assesses: up to 20 short lines (each 1 to 120 characters)."
+    # The lengths are the service's to check, with their own codes (422 too_many_skills, skill_too_long).
+    return ma.fields.List(String(), validate=ma.validate.Length(max=200), metadata={"description": description}, **options)
+
+
+def training_samples_field(**options: Any) -> ma.fields.Integer:
+    """How many training samples a learner grades before live reviews (reviews/training)."""
+    description = "Training samples a learner grades openly before their first live review (0 to 20; 0: no training)."
+    return ma.fields.Integer(strict=True, validate=ma.validate.Range(min=0, max=20), metadata={"description": description}, **options)
+
+
+def training_tolerance_field(**options: Any) -> ma.fields.Float:
+    """How far a training try may be from the staff's points, per criterion (reviews/training)."""
+    description = (
+        "Points a training try may be off from the staff's score on each criterion; null: 10% of the criterion's points, at least 1."
+    )
+    return ma.fields.Float(
+        allow_none=True, allow_nan=False, validate=ma.validate.Range(min=0, max=1000), metadata={"description": description}, **options
+    )
+
+
+def require_overall_comment_field(**options: Any) -> ma.fields.Boolean:
+    """Whether a review needs an overall comment (the review gate, reviews/integrity/short_text.py)."""
+    description = "Every review needs an overall comment of real words; without one it is refused (422 review_rejected)."
+    return ma.fields.Boolean(metadata={"description": description}, **options)
+
+
+def share_field(description: str, **options: Any) -> ma.fields.Float:
+    """A share from 0 to 1 (the reviewing grade's settings, reviews/scoring/reviewing.py)."""
+    return ma.fields.Float(allow_nan=False, validate=ma.validate.Range(min=0, max=1), metadata={"description": description}, **options)
+
+
+REVIEWING_WEIGHT = "The reviewing grade's share in the combined grade (0 to 1; 0: the grade is the project score)."
+HELPFULNESS_WEIGHT = "The helpfulness ratings' share in the reviewing grade (0 to 1), reached as ratings accumulate."
+
+
 class CourseCreate(ma.Schema):
     title = String(required=True, validate=ma.validate.Length(min=1, max=300))
     slug = String(validate=ma.validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,99}$", error="Use 1-100 lowercase letters, digits and dashes."))
@@ -38,6 +76,10 @@ class CourseUpdate(ma.Schema):
 
     title = String(validate=ma.validate.Length(min=1, max=300))
     case_lease_hours = lease_hours_field()
+    learning_summary = String(
+        validate=ma.validate.Length(max=20_000),  # past 2000 characters once trimmed: 422 summary_too_long
+        metadata={"description": "What the course taught, in a few sentences (at most 2000 characters): shown on records."},
+    )
 
 
 class MemberCreate(ma.Schema):
@@ -94,6 +136,12 @@ class AssignmentCreate(ma.Schema):
     min_words = ma.fields.Integer(load_default=20, strict=True, validate=ma.validate.Range(min=1, max=100_000))
     due_at = AwareDateTime(load_default=None, allow_none=True)
     review_due_at = AwareDateTime(load_default=None, allow_none=True)
+    training_samples = training_samples_field(load_default=0)
+    skills = skills_field(load_default=list)
+    training_tolerance = training_tolerance_field(load_default=None)
+    reviewing_weight = share_field(REVIEWING_WEIGHT, load_default=0.0)
+    helpfulness_weight = share_field(HELPFULNESS_WEIGHT, load_default=0.25)
+    require_overall_comment = require_overall_comment_field(load_default=False)
 
 
 class AssignmentUpdate(ma.Schema):
@@ -112,6 +160,12 @@ class AssignmentUpdate(ma.Schema):
     min_words = ma.fields.Integer(strict=True, validate=ma.validate.Range(min=1, max=100_000))
     due_at = AwareDateTime(allow_none=True)
     review_due_at = AwareDateTime(allow_none=True)
+    training_samples = training_samples_field()
+    skills = skills_field()
+    training_tolerance = training_tolerance_field()
+    reviewing_weight = share_field(REVIEWING_WEIGHT)
+    helpfulness_weight = share_field(HELPFULNESS_WEIGHT)
+    require_overall_comment = require_overall_comment_field()
 
 
 class AuditQuery(ma.Schema):
@@ -127,7 +181,13 @@ class AuditQuery(ma.Schema):
 
 
 def course_json(course: Course) -> dict[str, Any]:
-    return {"id": course.id, "title": course.title, "slug": course.slug, "case_lease_hours": course.case_lease_hours}
+    return {
+        "id": course.id,
+        "title": course.title,
+        "slug": course.slug,
+        "case_lease_hours": course.case_lease_hours,
+        "learning_summary": course.learning_summary or "",
+    }
 
 
 @blp.route("/courses", methods=["POST"])
@@ -146,6 +206,7 @@ def create_course(body: dict[str, Any]) -> Any:
 @blp.route("/courses/<course_id>", methods=["PATCH"])
 @blp.arguments(CourseUpdate)
 @blp.response(200, CourseSchema)
+@blp.refusals(422, summary_too_long="learning_summary is longer than 2000 characters once trimmed.")
 def update_course(body: dict[str, Any], course_id: str) -> Any:
     """Change the course's settings (admin, staff); audited as course.updated."""
     caller = current_user()
@@ -208,6 +269,8 @@ def list_assignments(course_id: str) -> Any:
 )
 @blp.refusals(422, invalid_request="review_due_at comes before due_at.")
 @blp.refusals(422, invalid_request="A criterion's level descriptors give points outside 0 to its max_points, or the same points twice.")
+@blp.refusals(422, too_many_skills="More than 20 skills once blank lines are dropped.")
+@blp.refusals(422, skill_too_long="A skill longer than 120 characters once trimmed.")
 @blp.refusals(409, conflict=KEY_REUSED)
 def create_assignment(body: dict[str, Any], course_id: str) -> Any:
     """Create an assignment with its rubric (staff)."""
@@ -237,6 +300,8 @@ def get_assignment(assignment_id: str) -> Any:
     settings_locked="Reviews exist for the assignment and the change touches its rubric's keys or points, or reviews_required "
     "(details.locked names them).",
 )
+@blp.refusals(422, too_many_skills="More than 20 skills once blank lines are dropped.")
+@blp.refusals(422, skill_too_long="A skill longer than 120 characters once trimmed.")
 def update_assignment(body: dict[str, Any], assignment_id: str) -> Any:
     """Change some settings of an assignment (staff); the settings left out stay as they are."""
     caller = current_user()

@@ -21,6 +21,7 @@ class CourseSchema(ma.Schema):
     title = String(required=True)
     slug = String(required=True)
     case_lease_hours = ma.fields.Float(metadata={"description": "How long a mentor's claim on a case lasts, in hours."})
+    learning_summary = String(metadata={"description": "What the course taught, in staff's words (shown on records)."})
 
 
 class MembershipSchema(ma.Schema):
@@ -36,6 +37,7 @@ class AssignmentSchema(ma.Schema):
     course_id = String(required=True)
     title = String(required=True)
     prompt = String(required=True)
+    skills = ma.fields.List(String(), metadata={"description": "The skills or outcomes it assesses (shown on records)."})
     template = String(required=True, allow_none=True)
     rubric = ma.fields.Dict(
         required=True, metadata={"description": "{criteria: [{key, title, description, max_points, levels?: [{points, description}]}]}."}
@@ -48,6 +50,19 @@ class AssignmentSchema(ma.Schema):
     due_at = String(required=True, allow_none=True, metadata={"description": "ISO 8601."})
     review_due_at = String(required=True, allow_none=True, metadata={"description": "ISO 8601."})
     created_at = String(required=True, metadata={"description": "ISO 8601."})
+    training_samples = ma.fields.Integer(
+        required=True, metadata={"description": "Training samples a learner grades before live reviews; 0: no training."}
+    )
+    training_tolerance = ma.fields.Float(
+        required=True, allow_none=True, metadata={"description": "Points a training try may be off per criterion; null: 10%, at least 1."}
+    )
+    require_overall_comment = ma.fields.Boolean(
+        required=True, metadata={"description": "Every review needs an overall comment of real words (422 review_rejected without)."}
+    )
+    reviewing_weight = ma.fields.Float(
+        required=True, metadata={"description": "The reviewing grade's share in the combined grade (0 to 1; 0: grade = score)."}
+    )
+    helpfulness_weight = ma.fields.Float(required=True, metadata={"description": "The helpfulness ratings' share in the reviewing grade."})
     calibration_share = ma.fields.Float(metadata={"description": "Staff only."})
     lineage = String(allow_none=True, metadata={"description": "Staff only."})
     released_at = String(allow_none=True, metadata={"description": "Staff only; ISO 8601."})

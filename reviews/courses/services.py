@@ -28,6 +28,9 @@ LOCKED_SETTINGS = {
     "reviews_required": "the number of reviews each submission needs",
 }
 
+# What a record says (reviews/records): the skills an assignment assesses and what the course taught.
+MAX_SKILLS, SKILL_CHARS, SUMMARY_CHARS = 20, 120, 2000
+
 
 def slugify(title: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
@@ -49,6 +52,15 @@ def update_course(session: Session, course: Course, changes: dict[str, Any], act
     """Change the course's settings; the audit event names each change with its value before."""
     if "title" in changes:
         changes = {**changes, "title": changes["title"].strip()}
+    if "learning_summary" in changes:
+        summary = changes["learning_summary"].strip()
+        if len(summary) > SUMMARY_CHARS:
+            raise DomainError(
+                "summary_too_long",
+                f"Say what the course taught in at most {SUMMARY_CHARS} characters (this is {len(summary)}).",
+                {"fields": {"learning_summary": [f"At most {SUMMARY_CHARS} characters; this is {len(summary)}."]}, "max": SUMMARY_CHARS},
+            )
+        changes = {**changes, "learning_summary": summary}
     changed = {name: {"from": getattr(course, name), "to": value} for name, value in changes.items() if getattr(course, name) != value}
     for name, change in changed.items():
         setattr(course, name, change["to"])
@@ -143,7 +155,28 @@ def validate_assignment_settings(data: dict[str, Any]) -> None:
         )
 
 
+def _tidy_skills(settings: dict[str, Any]) -> dict[str, Any]:
+    """The skills an assignment assesses, trimmed, blank lines dropped: at most 20 lines of 120 characters."""
+    if settings.get("skills") is None:
+        return settings
+    skills = [line.strip() for line in settings["skills"] if line.strip()]
+    if len(skills) > MAX_SKILLS:
+        raise DomainError(
+            "too_many_skills",
+            f"List at most {MAX_SKILLS} skills (this is {len(skills)}): merge the close ones or keep the main ones.",
+            {"fields": {"skills": [f"At most {MAX_SKILLS} lines; this is {len(skills)}."]}, "max": MAX_SKILLS},
+        )
+    if long := [line for line in skills if len(line) > SKILL_CHARS]:
+        raise DomainError(
+            "skill_too_long",
+            f"Keep each skill to {SKILL_CHARS} characters; shorten “{long[0][:40]}…” ({len(long[0])}).",
+            {"fields": {"skills": [f"At most {SKILL_CHARS} characters a line; one has {len(long[0])}."]}, "max": SKILL_CHARS},
+        )
+    return {**settings, "skills": skills}
+
+
 def create_assignment(session: Session, course: Course, data: dict[str, Any], actor_id: str) -> Assignment:
+    data = _tidy_skills(data)
     validate_assignment_settings(data)
     assignment = Assignment(course_id=course.id, **data)
     session.add(assignment)
@@ -166,6 +199,7 @@ def assignment_settings(assignment: Assignment) -> dict[str, Any]:
     return {
         "title": assignment.title,
         "prompt": assignment.prompt,
+        "skills": list(assignment.skills or []),
         "template": assignment.template,
         "lineage": assignment.lineage,
         "rubric": assignment.rubric,
@@ -177,12 +211,18 @@ def assignment_settings(assignment: Assignment) -> dict[str, Any]:
         "min_words": assignment.min_words,
         "due_at": assignment.due_at,
         "review_due_at": assignment.review_due_at,
+        "training_samples": assignment.training_samples,
+        "training_tolerance": assignment.training_tolerance,
+        "require_overall_comment": assignment.require_overall_comment,
+        "reviewing_weight": assignment.reviewing_weight,
+        "helpfulness_weight": assignment.helpfulness_weight,
     }
 
 
 def update_assignment(session: Session, assignment: Assignment, changes: dict[str, Any], actor_id: str) -> Assignment:
     """Change some settings, with the create request's rules over the result. Once the assignment has a review,
     its rubric's keys and points and its reviews_required stay as they are (409 ``settings_locked``)."""
+    changes = _tidy_skills(changes)
     current = assignment_settings(assignment)
     merged = {**current, **changes}
     validate_assignment_settings(merged)
@@ -251,6 +291,7 @@ def assignment_json(assignment: Assignment, role: str) -> dict[str, Any]:
         "course_id": assignment.course_id,
         "title": assignment.title,
         "prompt": assignment.prompt,
+        "skills": list(assignment.skills or []),
         "template": assignment.template,
         "rubric": assignment.rubric,
         "reviews_required": assignment.reviews_required,
@@ -261,6 +302,12 @@ def assignment_json(assignment: Assignment, role: str) -> dict[str, Any]:
         "due_at": assignment.due_at.isoformat() if assignment.due_at else None,
         "review_due_at": assignment.review_due_at.isoformat() if assignment.review_due_at else None,
         "created_at": assignment.created_at.isoformat(),
+        "training_samples": assignment.training_samples,
+        "training_tolerance": assignment.training_tolerance,
+        "require_overall_comment": assignment.require_overall_comment,
+        # How the grade is made concerns learners too: it is what they are graded on.
+        "reviewing_weight": assignment.reviewing_weight,
+        "helpfulness_weight": assignment.helpfulness_weight,
     }
     if role == STAFF:
         # Whether calibration samples are mixed in, and how many, is for staff only.

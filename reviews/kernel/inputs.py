@@ -22,7 +22,7 @@ from collections.abc import Iterable
 
 import numpy as np
 from flask import Flask, request
-from werkzeug.routing import UnicodeConverter
+from werkzeug.routing import IntegerConverter, Map, UnicodeConverter
 
 from reviews.kernel.error_handlers import check_media_type
 from reviews.kernel.errors import DomainError
@@ -146,8 +146,17 @@ class IdConverter(UnicodeConverter):
         return value if len(value) <= MAX_ID_CHARS and is_clean(value) else NO_SUCH_ID
 
 
+class NumberConverter(IntegerConverter):
+    """``<number:...>``: a whole number that fits the database's integer columns; a larger one matches no route (404),
+    so that it never reaches a query."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, min=0, max=2**31 - 1)
+
+
 def init_app(app: Flask) -> None:
-    """Install the id converter and the request checks; call before any blueprint is registered."""
+    """Install the id and number converters and the request checks; call before any blueprint is registered."""
     app.url_map.converters["default"] = IdConverter
     app.url_map.converters["string"] = IdConverter
+    app.url_map.converters["number"] = NumberConverter
     app.before_request(check_request)

@@ -17,6 +17,20 @@ from reviews.submissions.models import LEARNER_WORK, Submission
 from reviews.submissions.services import attempts_used, latest_submission
 
 
+def copy_check_words(checked_against: int, *, upheld: bool) -> str:
+    """What a record and a credential say of a project's copy check: ``checked_against`` is the number of other
+    learners' submissions of the assignment it was compared with (the indexed ones)."""
+    if upheld:
+        return f"Checked for copying against {_submissions(checked_against)}: a case of copying was upheld."
+    if checked_against == 0:
+        return "No other submission to compare it with yet: no case of copying."
+    return f"Checked for copying against {_submissions(checked_against)}: no case upheld."
+
+
+def _submissions(n: int) -> str:
+    return f"{n} submission{'s' if n != 1 else ''}"
+
+
 def is_released_score(score: dict[str, Any] | None) -> bool:
     """A Score object that its author may read (released, with a value)."""
     return bool(score and score.get("released") and score.get("value") is not None)

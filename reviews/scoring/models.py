@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reviews.kernel.db import Base, utcnow
+from reviews.kernel.db import Base, IdMixin, utcnow
 
 
 class Score(Base):
@@ -47,3 +47,40 @@ class ReviewerStat(Base):
     grades: Mapped[int] = mapped_column(default=0)
     samples_seen: Mapped[int] = mapped_column(default=0)
     version: Mapped[int] = mapped_column(default=0)
+
+
+class ReviewingCloseness(Base):
+    """How close one reviewer's grades came to the truth in one assignment, from the latest calibration run (the
+    accuracy part of the reviewing grade, 0 to 100; reviews/scoring/reviewing.py). Helpfulness ratings and the
+    weights are added when it is read, so that they count at once."""
+
+    __tablename__ = "reviewing_closeness"
+
+    assignment_id: Mapped[str] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), primary_key=True)
+    reviewer_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    value: Mapped[float]
+    low: Mapped[float]
+    high: Mapped[float]
+    # The root mean squared distance of their points from the truth, and the mean signed one (their lean), both as
+    # shares of the criterion's points.
+    error_share: Mapped[float]
+    lean_share: Mapped[float]
+    grades: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(default=0)
+
+
+class HelpfulnessRating(IdMixin, Base):
+    """How helpful the author of a submission found one review of it, 1 to 5, with an optional note
+    (reviews/scoring/helpfulness.py). One a review: a new rating replaces the last. ``reviewer_id`` is the
+    review's, kept here so that a reviewer's ratings add up in one query; staff alone read it with the rating."""
+
+    __tablename__ = "helpfulness_ratings"
+
+    review_id: Mapped[str] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), unique=True)
+    assignment_id: Mapped[str] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    rater_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    rating: Mapped[int] = mapped_column(SmallInteger)
+    note: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -3,6 +3,7 @@ calibration samples. Staff of the course and admins only: a learner finds none o
 they are staff's (403); mentors decide on scores from the escalation queue's case pages instead.
 
 Every action goes through the services the API calls (give a staff grade, release, add or correct a sample).
+One form here is the learner's: rating how helpful a review of their work was, from their assignment page.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from reviews.kernel.db import db
 from reviews.kernel.errors import DomainError
 from reviews.moderation.models import RESOLVED, Case
 from reviews.scoring import gradebook as book
-from reviews.scoring import samples
+from reviews.scoring import helpfulness, rating, reviewing, samples
 from reviews.scoring import services as scoring
 from reviews.scoring.routes import scores_csv_response, staff_assignment
 from reviews.submissions import services as submissions
 from reviews.submissions.models import STAFF_SAMPLE, Submission
+from reviews.training import services as training
 from reviews.web import check_csrf, feature_pages
 from reviews.web.forms import keep_form, safe_back, submit_form
 
@@ -38,6 +40,10 @@ MAX_QUERY_CHARS = 200
 # filtering still run over every learner.
 GRADEBOOK_PAGE_SIZE, REVIEWERS_PAGE_SIZE = 100, 40
 RELEASE_FORM, ADD_SAMPLE_FORM = "release", "add-sample"
+
+
+def rating_form_id(review_id: str) -> str:
+    return f"rate-{review_id}"
 
 
 def grade_form_id(submission_id: str) -> str:
@@ -235,7 +241,22 @@ def work(submission_id: str) -> Any:
 def reviewers(assignment_id: str) -> Any:
     assignment, _user = _staff_assignment(assignment_id, "see the reviewer view")
     views, pager = paginate(book.reviewer_views(db.session, assignment), REVIEWERS_PAGE_SIZE)
-    return render_template("scoring/reviewers.html", **_page_context(assignment), reviewers=views, pager=pager)
+    went_on = training.went_on_learners(db.session, assignment)  # reviewers who went on without passing training
+    # Helpfulness: each reviewer's mean, and each review's rating with the author's note (staff read them all).
+    helpful = helpfulness.helpfulness_summary(db.session, assignment.id)
+    ratings = helpfulness.ratings_of(db.session, [review.review_id for view in views for review in view.reviews])
+    graded = reviewing.reviewing_grades(db.session, assignment, [view.reviewer_id for view in views])
+    return render_template(
+        "scoring/reviewers.html",
+        reviewing=graded,
+        **_page_context(assignment),
+        reviewers=views,
+        pager=pager,
+        went_on=went_on,
+        helpful=helpful,
+        ratings=ratings,
+        rating_words=helpfulness.RATING_WORDS,
+    )
 
 
 # ---- Calibration samples -------------------------------------------------------------------------------------
@@ -322,4 +343,31 @@ def correct_sample(sample_id: str) -> Response:
         back,
         lambda: samples.correct_sample_scores(db.session, assignment, sample.id, scores, user),
         done="The sample's staff scores are corrected.",
+    )
+
+
+# ---- Helpfulness: the author rates a review they received (from the assignment page) -------------------------
+
+
+@bp.route("/submissions/<submission_id>/reviews/<review_id>/rating", methods=["POST"])
+def rate_review(submission_id: str, review_id: str) -> Response:
+    check_csrf()
+    user = signed_in()
+    submission, _role = submissions.get_visible_submission(db.session, submission_id, user)
+    form_id = rating_form_id(review_id[:64])
+    back = url_for("submissions_pages.assignment", assignment_id=submission.assignment_id)
+    raw = request.form.get("rating", "").strip()
+    if not raw.isdigit():
+        return keep_form(form_id, back, {"rating": ["Choose how helpful the review was, from 1 (not helpful) to 5 (extremely helpful)."]})
+
+    def work() -> None:
+        given = helpfulness.rating_input(int(raw), request.form.get("note", ""))
+        rating.rate_review(db.session, submission, review_id, user, given)
+
+    return submit_form(
+        form_id,
+        back,
+        work,
+        "Thank you: your rating is saved. The reviewer never learns who rated, nor this rating: only an average over many.",
+        after=lambda: f"{back}#form-{form_id}",
     )

@@ -13,12 +13,22 @@ from reviews.courses.rubric import SCORES_RULE
 from reviews.courses.services import get_assignment
 from reviews.kernel.api import Blueprint
 from reviews.kernel.db import db
-from reviews.kernel.errors import not_found
+from reviews.kernel.errors import forbidden, not_found
 from reviews.kernel.idempotency import KEY_REUSED, idempotent
 from reviews.kernel.schemas import ScoresField, String
-from reviews.scoring import samples, services
+from reviews.scoring import helpfulness, rating, reviewing, samples, services
 from reviews.scoring.gradebook import grade_as_staff
-from reviews.scoring.schemas import CalibrationSampleSchema, CalibrationSamplesSchema, ReleaseSchema, StaffGradeSchema
+from reviews.scoring.schemas import (
+    AssignmentHelpfulnessSchema,
+    CalibrationSampleSchema,
+    CalibrationSamplesSchema,
+    HelpfulnessRatingSchema,
+    OwnHelpfulnessSchema,
+    OwnReviewingSchema,
+    ReleaseSchema,
+    ReviewingGradesSchema,
+    StaffGradeSchema,
+)
 from reviews.submissions.files import file_json
 from reviews.submissions.services import get_visible_submission
 
@@ -75,7 +85,10 @@ def release(assignment_id: str) -> Any:
     200,
     {"type": "string"},
     content_type="text/csv",
-    description="Per learner: learner_id, email, name, submission_id, attempt, status, score, low, high, max, reviews, method, released.",
+    description=(
+        "Per learner: learner_id, email, name, submission_id, attempt, status, score, low, high, max, reviews, method, released, "
+        "grade, grade_low, grade_high (the score combined with the reviewing grade by reviewing_weight)."
+    ),
 )
 def scores_csv(assignment_id: str) -> Any:
     """One row per learner: latest attempt, score, interval, reviews, method (staff)."""
@@ -145,3 +158,112 @@ def correct_sample(body: dict[str, Any], sample_id: str) -> Any:
     db.session.commit()
     (view,) = [v for v in samples.list_samples(db.session, assignment) if v.id == sample.id]
     return sample_json(view)
+
+
+# --- helpfulness ratings (reviews/scoring/helpfulness.py) -------------------------------------------------------
+
+
+class HelpfulnessRatingPut(ma.Schema):
+    rating = ma.fields.Integer(required=True, strict=True, metadata={"description": "1 (not helpful) to 5 (extremely helpful)."})
+    note = String(
+        load_default="",
+        metadata={"description": "Optional, at most 500 characters once trimmed.", "maxLength": helpfulness.NOTE_MAX_CHARS},
+    )
+
+
+@blp.route("/submissions/<submission_id>/reviews/<review_id>/rating", methods=["PUT"])
+@blp.arguments(HelpfulnessRatingPut)
+@blp.response(200, HelpfulnessRatingSchema)
+@blp.refusals(403, forbidden="The caller is not the author of the work (mentors and staff read ratings, they do not give them).")
+@blp.refusals(404, not_found="No such submission for the caller, or review_id names no review it received (a staff sample's neither).")
+@blp.refusals(409, not_released="The work's score is not released yet, so its reviews are not shown to its author.")
+@blp.refusals(422, invalid_request="The rating is not a whole number from 1 to 5, or the note is over 500 characters.")
+def rate_review(body: dict[str, Any], submission_id: str, review_id: str) -> Any:
+    """Rate how helpful a review of one's work was (its author, after release); a new rating replaces the last."""
+    caller = current_user()
+    submission, _role = get_visible_submission(db.session, submission_id, caller)
+    given = helpfulness.rating_input(body["rating"], body["note"])
+    stored = rating.rate_review(db.session, submission, review_id, caller, given)
+    db.session.commit()
+    return helpfulness.rating_json(stored)
+
+
+@blp.route("/submissions/<submission_id>/reviews/<review_id>/rating", methods=["GET"])
+@blp.response(200, HelpfulnessRatingSchema)
+@blp.refusals(403, forbidden="A mentor: ratings are for the author and the course's staff.")
+@blp.refusals(404, not_found="No such submission for the caller, no such review of it, or the review is not rated.")
+def get_rating(submission_id: str, review_id: str) -> Any:
+    """The rating of one review: its author's own, or any for staff (who also see the reviewer)."""
+    caller = current_user()
+    submission, role = get_visible_submission(db.session, submission_id, caller)
+    if role not in (LEARNER, STAFF):
+        raise forbidden("Only the author of this work and the course's staff read its ratings.")
+    review = rating.rateable_review(db.session, submission, review_id)
+    found = helpfulness.ratings_of(db.session, [review.id]).get(review.id)
+    if found is None:
+        raise not_found("That rating")
+    return helpfulness.rating_json(found, for_staff=role == STAFF)
+
+
+@blp.route("/assignments/<assignment_id>/helpfulness", methods=["GET"])
+@blp.response(200, AssignmentHelpfulnessSchema)
+@blp.refusals(403, forbidden="A mentor: the ratings are for staff.")
+@blp.refusals(404, not_found="No such assignment, or the caller is a learner (for whom the list does not exist).")
+def assignment_helpfulness(assignment_id: str) -> Any:
+    """Every helpfulness rating of the assignment with its note and reviewer, and each reviewer's mean (staff)."""
+    assignment = staff_assignment(assignment_id, current_user(), "read helpfulness ratings")
+    summary = helpfulness.helpfulness_summary(db.session, assignment.id)
+    return {
+        "reviewers": [{"reviewer_id": r, "mean": round(mean, 2), "ratings": n} for r, (mean, n) in sorted(summary.items())],
+        "ratings": [helpfulness.rating_json(r, for_staff=True) for r in helpfulness.assignment_ratings(db.session, assignment.id)],
+    }
+
+
+@blp.route("/assignments/<assignment_id>/helpfulness/mine", methods=["GET"])
+@blp.response(200, OwnHelpfulnessSchema)
+@blp.refusals(403, forbidden="Not a learner of the course.")
+def own_helpfulness(assignment_id: str) -> Any:
+    """How helpful authors found the caller's reviews in the assignment (a learner): an aggregate only, shown
+    from a few ratings on, never per review nor who rated."""
+    caller = current_user()
+    assignment = get_assignment(db.session, assignment_id)
+    require_role(assignment.course_id, caller, (LEARNER,), "That assignment", "have reviews rated")
+    return helpfulness.own_helpfulness(db.session, assignment.id, caller.id)
+
+
+# --- the reviewing grade (reviews/scoring/reviewing.py) -------------------------------------------------------
+
+
+@blp.route("/assignments/<assignment_id>/reviewing", methods=["GET"])
+@blp.response(200, ReviewingGradesSchema)
+@blp.refusals(403, forbidden="A mentor: reviewing grades are for staff.")
+@blp.refusals(404, not_found="No such assignment, or the caller is a learner (for whom the list does not exist).")
+def reviewing_grades(assignment_id: str) -> Any:
+    """Every reviewer's reviewing grade in the assignment, by name, with its parts (staff)."""
+    assignment = staff_assignment(assignment_id, current_user(), "see reviewing grades")
+    return {
+        "reviewing_weight": assignment.reviewing_weight,
+        "helpfulness_weight": assignment.helpfulness_weight,
+        "reviewers": [
+            {
+                "reviewer_id": row.reviewer_id,
+                "name": row.name,
+                "email": row.email,
+                "grades": row.grade.grades,
+                **row.grade.as_json(for_reviewer=False),
+            }
+            for row in reviewing.reviewer_rows(db.session, assignment)
+        ],
+    }
+
+
+@blp.route("/assignments/<assignment_id>/reviewing/mine", methods=["GET"])
+@blp.response(200, OwnReviewingSchema)
+@blp.refusals(403, forbidden="Not a learner of the course.")
+def own_reviewing(assignment_id: str) -> Any:
+    """The caller's reviewing grade (a learner), once their own score is released: over all their reviews
+    together, in words; never per review, so that nothing tells which reviews were of staff samples."""
+    caller = current_user()
+    assignment = get_assignment(db.session, assignment_id)
+    require_role(assignment.course_id, caller, (LEARNER,), "That assignment", "have a reviewing grade")
+    return services.own_reviewing(db.session, assignment, caller.id)

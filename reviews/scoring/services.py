@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 import calibration
 from calibration.model import fit_model_full
 from calibration.selection import fit_auto
+from calibration.small_data import SMALL_SUBMISSIONS
 from reviews.accounts.models import User
 from reviews.allocation.models import Review
 from reviews.courses.models import Assignment
@@ -22,7 +23,9 @@ from reviews.kernel import audit, metrics
 from reviews.kernel.db import utcnow
 from reviews.moderation import services as moderation
 from reviews.scoring import released as released_scores
+from reviews.scoring import reviewing
 from reviews.scoring.models import ReviewerStat, Score
+from reviews.scoring.pooling import earlier_reviewer_priors
 from reviews.scoring.review_targets import adapt_review_targets
 from reviews.submissions.models import ACTIVE, CANCELLED, LEARNER_WORK, StaffGrade, Submission
 
@@ -89,6 +92,9 @@ def recalibrate(
     rev_idx = np.array([reviewer_index[r.reviewer_id] for r in reviews], dtype=np.int64)
     staff_ids = [sid for sid in index if sid in staff]
     staff_idx = np.array([index[sid] for sid in staff_ids], dtype=np.int64)
+    # Reviewers' earlier assignments in the course (partial pooling); only a small assignment's fit uses them.
+    small = len({r.submission_id for r in reviews} - set(staff_ids)) <= SMALL_SUBMISSIONS
+    priors = earlier_reviewer_priors(session, assignment, reviewer_index) if small else {}
 
     criteria_grades = {
         criterion["key"]: calibration.Grades(
@@ -102,6 +108,7 @@ def recalibrate(
             lo=0.0,
             hi=float(criterion["max_points"]),
             step=1.0,
+            reviewer_prior=priors.get(criterion["key"]),
         )
         for criterion in assignment.criteria
     }
@@ -146,6 +153,7 @@ def recalibrate(
         if released:
             released_scores.keep_released(assignment, submission, score, before, now)
     _write_reviewer_stats(session, assignment, model_fits, criteria_grades, reviewer_index, version)
+    reviewing.write_closeness(session, assignment, [(criteria_grades[k], fit) for k, fit in criteria_out.items()], reviewer_index, version)
     for submission_id in adapt_review_targets(session, assignment, widths, width_share=width_share, max_extra=max_extra):
         width, n = widths[submission_id]
         moderation.open_case(
@@ -351,15 +359,60 @@ def scores_json(
     session: Session, assignment: Assignment, submissions: list[Submission], *, for_author: bool
 ) -> dict[str, dict[str, Any] | None]:
     """``score_json`` of many submissions of one assignment in three queries, however many there are."""
+    return scores_across(session, {assignment.id: assignment}, submissions, for_author=for_author)
+
+
+def scores_across(
+    session: Session, assignments: dict[str, Assignment], submissions: list[Submission], *, for_author: bool
+) -> dict[str, dict[str, Any] | None]:
+    """``score_json`` of submissions of several assignments (``assignments`` by id) in three queries: a learner's
+    record reads all its projects at once."""
     ids = [s.id for s in submissions]
     scores = {s.submission_id: s for s in session.scalars(select(Score).where(Score.submission_id.in_(ids)))} if ids else {}
     staff_grades = latest_staff_grades(session, ids)
-    pending = [s.author_id for s in submissions if s.id in scores and scores[s.id].value is not None]
-    given = reviews_given_by(session, assignment.id, pending) if assignment.released_at is None else {}
-    return {
-        s.id: _score_json(assignment, s, scores.get(s.id), staff_grades.get(s.id), given.get(s.author_id, 0), for_author=for_author)
+    pending = [
+        s for s in submissions if s.id in scores and scores[s.id].value is not None and assignments[s.assignment_id].released_at is None
+    ]
+    given: dict[tuple[str, str], int] = {}
+    if pending:
+        rows = session.execute(
+            select(Review.assignment_id, Review.reviewer_id, func.count(Review.id))
+            .where(Review.assignment_id.in_({s.assignment_id for s in pending}), Review.reviewer_id.in_({s.author_id for s in pending}))
+            .group_by(Review.assignment_id, Review.reviewer_id)
+        ).all()
+        given = {(assignment_id, reviewer_id): int(count) for assignment_id, reviewer_id, count in rows}
+    out = {
+        s.id: _score_json(
+            assignments[s.assignment_id],
+            s,
+            scores.get(s.id),
+            staff_grades.get(s.id),
+            given.get((s.assignment_id, s.author_id), 0),
+            for_author=for_author,
+        )
         for s in submissions
     }
+    _add_grades(session, assignments, submissions, out)
+    return out
+
+
+def _add_grades(
+    session: Session, assignments: dict[str, Assignment], submissions: list[Submission], out: dict[str, dict[str, Any] | None]
+) -> None:
+    """Each shown score's ``grade``: the score combined with its author's reviewing grade (reviews/scoring/reviewing.py)
+    by the assignment's ``reviewing_weight``; the reviewing grades are read only where that weight is above 0."""
+    weighted = [s for s in submissions if assignments[s.assignment_id].reviewing_weight > 0 and (out[s.id] or {}).get("value") is not None]
+    grades: dict[tuple[str, str], reviewing.ReviewingGrade] = {}
+    for assignment_id in {s.assignment_id for s in weighted}:
+        authors = [s.author_id for s in weighted if s.assignment_id == assignment_id]
+        for reviewer_id, grade in reviewing.reviewing_grades(session, assignments[assignment_id], authors).items():
+            grades[(assignment_id, reviewer_id)] = grade
+    for s in submissions:
+        score = out[s.id]
+        if score is None or "value" not in score:
+            continue
+        weight = assignments[s.assignment_id].reviewing_weight
+        score["grade"] = reviewing.combined_grade(score, grades.get((s.assignment_id, s.author_id)), weight)
 
 
 def _score_json(
@@ -453,6 +506,9 @@ SCORES_CSV_COLUMNS = (
     "reviews",
     "method",
     "released",
+    "grade",
+    "grade_low",
+    "grade_high",
 )
 
 
@@ -490,6 +546,30 @@ def scores_csv(session: Session, assignment: Assignment) -> str:
                 score.get("reviews", 0),
                 score.get("method", ""),
                 score.get("released", False),
+                *_grade_cells(score.get("grade")),
             ]
         )
     return out.getvalue()
+
+
+def _grade_cells(grade: dict[str, Any] | None) -> list[Any]:
+    """scores.csv's grade, grade_low and grade_high: the score combined with the reviewing grade (empty without one)."""
+    if not grade or grade.get("value") is None:
+        return ["", "", ""]
+    low, high = grade["interval"]
+    return [grade["value"], "" if low is None else low, "" if high is None else high]
+
+
+def own_reviewing(session: Session, assignment: Assignment, learner_id: str) -> dict[str, Any]:
+    """A learner's own reviewing grade, ``{released, reviewing}``: nothing until their latest attempt's score is
+    released (the release rule), then the aggregate over all their reviews, in words; never anything per review."""
+    latest = session.scalars(
+        select(Submission)
+        .where(Submission.assignment_id == assignment.id, Submission.author_id == learner_id, Submission.kind == LEARNER_WORK)
+        .order_by(Submission.attempt.desc())
+        .limit(1)
+    ).first()
+    if latest is None or not is_released(session, assignment, latest, session.get(Score, latest.id)):
+        return {"released": False, "reviewing": None}
+    grade = reviewing.reviewing_grades(session, assignment, [learner_id])[learner_id]
+    return {"released": True, "reviewing": grade.as_json(for_reviewer=True)}

@@ -23,10 +23,13 @@ from reviews.records.progress import (
     reports_made,
     reviews_counted,
 )
+from reviews.scoring import helpfulness
+from reviews.scoring import services as scoring
 from reviews.submissions import services as submissions
 from reviews.submissions.files import file_download, file_json
 from reviews.submissions.models import Submission
 from reviews.submissions.routes import submit_attempt
+from reviews.training import services as training
 from reviews.web import check_csrf, feature_pages
 from reviews.web.forms import keep_form, submit_form
 
@@ -116,6 +119,16 @@ def _learner_view(assignment: Assignment, user: User) -> dict[str, Any]:
         "owed": owed,
         "reports": reports_made(session, assignment.id, user.id, labels),
         "attempts_left": attempts_left,
+        # The author's own ratings of the reviews they received, and (as a reviewer) the aggregate of theirs.
+        "ratings": {
+            rid: {"rating": r.rating, "note": r.note} for rid, r in helpfulness.ratings_of(session, [r["id"] for r in received]).items()
+        },
+        "rating_words": helpfulness.RATING_WORDS,
+        "helpfulness": helpfulness.own_helpfulness(session, assignment.id, user.id) if progress["reviews_given"] else None,
+        # Their reviewing grade, in words, once their score is released (reviews/scoring/reviewing.py).
+        "reviewing": scoring.own_reviewing(session, assignment, user.id) if progress["reviews_given"] else None,
+        # Before live reviews, the training the assignment asks for (None when it asks for none).
+        "training": training.training_status(session, assignment, user.id) if assignment.training_samples > 0 else None,
         "max_files": current_app.config["MAX_FILES"],
         "max_file_bytes": current_app.config["MAX_FILE_BYTES"],
     }

@@ -13,7 +13,9 @@ import pytest
 
 from tests.browser.checks import CSP_WATCH, WIDTHS, axe_source, axe_violations, csp_violations, horizontal_overflow, screenshot_folder
 from tests.browser.conftest import Live
-from tests.browser.test_pages import Person, Scenario, new_person, scenario, sign_in_url  # noqa: F401 - the fixture
+from tests.browser.test_pages import Person, Scenario, new_person, scenario, sign_in_url, wait_until  # noqa: F401 - the fixture
+from tests.browser.test_verify import current_credential
+from tests.conftest import ASSIGNMENT
 
 pytestmark = pytest.mark.browser
 
@@ -61,20 +63,46 @@ def people(live: Live, scenario: Scenario) -> dict[str, Person]:  # noqa: F811 -
     }
 
 
-def visits(live: Live, scenario: Scenario, people: dict[str, Person]) -> list[Visit]:  # noqa: F811
+@pytest.fixture(scope="module")
+def training_assignment(live: Live, scenario: Scenario) -> str:  # noqa: F811
+    """A second assignment of the course with training: a training sample, and the newcomer's first try out of tolerance."""
+    settings = {**ASSIGNMENT, "title": "Plan with training first", "training_samples": 1}
+    aid = str(live.post(f"/api/courses/{scenario.course_id}/assignments", scenario.staff.token, settings, expect=201)["id"])
+    sample = {
+        "text": "Training text: a tool library in a garage, open two evenings a week, with a deposit for each tool.",
+        "scores": {"scope": 3, "risks": 2},
+        "comments": {"scope": "Clear: one place, two evenings, a deposit.", "risks": "Two risks named, neither met."},
+    }
+    sample_id = live.post(f"/api/assignments/{aid}/training/samples", scenario.staff.token, sample, expect=201)["id"]
+    tried = {"sample_id": sample_id, "scores": {"scope": 1, "risks": 4}, "comments": {"scope": "Unclear."}}
+    live.post(f"/api/assignments/{aid}/training/tries", scenario.newcomer.token, tried, expect=201)
+    return aid
+
+
+def visits(live: Live, scenario: Scenario, people: dict[str, Person], training_aid: str) -> list[Visit]:  # noqa: F811
     aid, cid = scenario.assignment_id, scenario.course_id
     learner = people["learner"]
     work = live.get(f"/api/assignments/{aid}/progress", learner.token)["submission"]["id"]
+    credential = wait_until(lambda: current_credential(live, work), 30, "learner 0's project credential")
+    record = f"/api/courses/{cid}/learners/{learner.id}/record"
+    note = {"annotation": "I planned it with the farm and a fallback.", "shared": True, "text_public": True}
+    live.call("PUT", f"{record}/projects/{aid}", learner.token, note)
+    shared = live.post(f"{record}/shares", learner.token, {}, expect=201)["path"]
     return [
         Visit("signed-out-home", "", "/"),
         Visit("used-sign-in-link", "", "/sign-in/sl_not-a-real-link", 400),
         Visit("learner-home", "learner", "/"),
         Visit("learner-assignment-released", "learner", f"/assignments/{aid}"),
         Visit("learner-record", "learner", f"/records/{cid}/{learner.id}"),
+        Visit("signed-out-verify", "", credential["verify_url"]),
+        Visit("signed-out-shared-record", "", shared),
+        Visit("signed-out-shared-project", "", f"{shared}/projects/1"),
+        Visit("signed-out-shared-revoked-or-unknown", "", "/shared/no-such-link-at-all-000000", 404),
         Visit("learner-appeal-progress", "learner", f"/escalations/{scenario.appeal_case_id}"),
         Visit("learner-inbox", "learner", "/inbox"),
         Visit("newcomer-assignment-before-submitting", "newcomer", f"/assignments/{aid}"),
         Visit("newcomer-answer-refused", "newcomer", f"/assignments/{aid}", then=_refused_answer),
+        Visit("newcomer-training-feedback", "newcomer", f"/assignments/{training_aid}/training"),
         Visit("not-found", "learner", "/assignments/no-such-assignment", 404),
         Visit("mentor-home", "mentor", "/"),
         Visit("mentor-queue", "mentor", f"/courses/{cid}/escalations"),
@@ -90,6 +118,7 @@ def visits(live: Live, scenario: Scenario, people: dict[str, Person]) -> list[Vi
         Visit("staff-work", "staff", f"/submissions/{work}/work"),
         Visit("staff-reviewers", "staff", f"/assignments/{aid}/reviewers"),
         Visit("staff-samples", "staff", f"/assignments/{aid}/samples"),
+        Visit("staff-training-samples", "staff", f"/assignments/{training_aid}/training/samples"),
         Visit("staff-audit", "staff", f"/courses/{cid}/audit"),
         Visit("staff-queue", "staff", f"/courses/{cid}/escalations"),
         Visit("staff-learner-record", "staff", f"/records/{cid}/{learner.id}"),
@@ -130,13 +159,14 @@ def test_every_page_is_accessible_fits_the_width_and_keeps_its_policy(
     scenario: Scenario,  # noqa: F811
     people: dict[str, Person],
     signed_in_contexts: Any,
+    training_assignment: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     source = axe_source()
     folder: Path = screenshot_folder(tmp_path_factory)
     print(f"screenshots: {folder}")
     problems: list[str] = []
-    for visit in visits(live, scenario, people):
+    for visit in visits(live, scenario, people, training_assignment):
         # axe needs its script in the page: a context that bypasses the policy, as a checker would.
         page = signed_in_contexts(visit.who, width, True).new_page()
         answer = page.goto(live.base_url + visit.path)

@@ -76,7 +76,8 @@ def cases(live: Live) -> Cases:
 
     def review(person: Person, points: dict[str, int]) -> Any:
         claim = live.post(f"/api/assignments/{aid}/review-claims", person.token, expect=201)
-        body = {"scores": points, "comments": {"scope": "Clear enough."}, "overall_comment": "Readable plan."}
+        comments = {"scope": "Clear enough.", "risks": "Not one risk of the plan is named."}  # risks at 0 needs a reason
+        body = {"scores": points, "comments": comments, "overall_comment": "Readable plan."}
         live.post(f"/api/review-claims/{claim['claim_id']}/review", person.token, body, expect=201)
         return claim
 

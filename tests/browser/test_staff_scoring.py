@@ -66,7 +66,11 @@ def test_staff_score_an_assignment_by_clicking(live: Live, new_page: Callable[[]
     for i, learner in enumerate(learners):
         for _ in range(3):
             claim = live.post(f"/api/assignments/{aid}/review-claims", learner.token, expect=201)
-            review = {"scores": {"scope": 2 + i % 3, "risks": 1 + i % 2}, "comments": {"scope": "Clear."}, "overall_comment": "Fine."}
+            review = {
+                "scores": {"scope": 2 + i % 3, "risks": 1 + i % 2},
+                "comments": {"scope": "Clear."},
+                "overall_comment": "Readable plan.",
+            }
             live.post(f"/api/review-claims/{claim['claim_id']}/review", learner.token, review, expect=201)
 
     def scored() -> list[dict[str, str]] | None:

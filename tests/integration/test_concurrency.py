@@ -50,7 +50,12 @@ def test_concurrent_claims_respect_caps_and_never_repeat(pg_url: str, make_web_a
                     return
                 review = caller.post(
                     f"/api/review-claims/{body['claim_id']}/review",
-                    json={"scores": {"scope": (i + author_of(body["item"]["text"])) % 5, "risks": i % 5}, "overall_comment": "ok"},
+                    json={
+                        "scores": {"scope": (i + author_of(body["item"]["text"])) % 5, "risks": i % 5},
+                        # The review gate asks a reason of any criterion scored 0.
+                        "comments": {"scope": "The scope leaves out who does what.", "risks": "No risk has an owner named."},
+                        "overall_comment": "A plan that needs owners.",
+                    },
                 )
                 log.append(("review", review.status_code, review.get_json()))
                 if review.status_code != 201:

@@ -46,7 +46,7 @@ def test_deterministic(method):
     assert a.method == b.method
 
 
-def _relabel(g: Grades, seed: int) -> tuple[Grades, np.ndarray, np.ndarray, np.ndarray]:
+def relabel(g: Grades, seed: int) -> tuple[Grades, np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     rows = rng.permutation(g.score.size)
     sub_perm = rng.permutation(g.n_submissions)  # old -> new
@@ -68,10 +68,11 @@ def _relabel(g: Grades, seed: int) -> tuple[Grades, np.ndarray, np.ndarray, np.n
 
 @pytest.mark.parametrize("rounding", [0.0, 5.0])
 def test_vectorised_fit_ignores_row_order_and_labels(rounding):
-    # A per-review loop that depended on order would show here; the vectorised fit must not care.
-    g = simulate(n_learners=200, seed=2, rounding=rounding, careless=0.05).grades
+    # A per-review loop that depended on order would show here; the vectorised fit must not care. (Above the
+    # small-data size: a small assignment's sampler agrees only up to Monte Carlo error, tested beside it.)
+    g = simulate(n_learners=250, seed=2, rounding=rounding, careless=0.05).grades
     a = fit(g, "model")
-    g2, rows, sub_perm, rev_perm = _relabel(g, 7)
+    g2, rows, sub_perm, rev_perm = relabel(g, 7)
     b = fit(g2, "model")
     np.testing.assert_allclose(b.mean[sub_perm], a.mean, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(b.sd[sub_perm], a.sd, rtol=1e-6, atol=1e-6)

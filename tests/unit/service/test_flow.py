@@ -24,11 +24,12 @@ def test_submit_claim_review_score_release(world: World) -> None:
     score = progress["score"]
     assert score["released"] is True
     assert score["method"] == "calibrated"  # no staff samples: the model, with biases relative to the average reviewer
-    assert abs(score["value"] - 5.0) < 1e-6
+    # Every grade was 5: a small assignment's sampler puts the score there, to its Monte Carlo error.
+    assert abs(score["value"] - 5.0) < 0.05
     assert score["interval"][0] <= score["value"] <= score["interval"][1]
     assert score["max"] == 8.0
     record = learners[0].get(f"/api/courses/{world.course_id}/learners/{learners[0].id}/record").get_json()
-    assert record["projects"][0]["score"]["value"] == 5.0
+    assert record["projects"][0]["score"]["value"] == score["value"]
     assert record["projects"][0]["attempts"] == 1
 
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from reviews.app import FEATURES
 from reviews.kernel import schemas as kernel_schemas
-from reviews.kernel.inputs import MAX_JSON_BYTES, NO_SUCH_ID, IdConverter, is_clean
+from reviews.kernel.inputs import MAX_JSON_BYTES, NO_SUCH_ID, IdConverter, NumberConverter, is_clean
 from tests.conftest import ASSIGNMENT, World, essay
 from tests.hostile import Attack, Scene, attacks, build_scene, check, operations
 
@@ -63,15 +63,19 @@ def test_every_operation_answers_every_hostile_input_with_4xx(scene: Scene) -> N
 
 
 def test_every_hostile_path_id_reaches_the_view_as_no_id(app: Flask) -> None:
-    """Each rule's arguments use the id converter: a segment that can be no id becomes one that names nothing."""
+    """Each rule's arguments use the id converter (a segment that can be no id becomes one that names nothing) or the
+    number converter (a number too large for the database matches no route)."""
     for rule in app.url_map.iter_rules():
         for name, converter in rule._converters.items():
             if rule.endpoint != "static":
-                assert isinstance(converter, IdConverter), (rule.rule, name)
+                assert isinstance(converter, IdConverter | NumberConverter), (rule.rule, name)
     converter = IdConverter(app.url_map)
     for hostile in ["a\x00b", "\ud800", "x\udfff", "x" * 201]:
         assert converter.to_python(hostile) == NO_SUCH_ID
     assert converter.to_python("EnUj_ShmJ12n2t_IjwCmWA") == "EnUj_ShmJ12n2t_IjwCmWA"
+    client = app.test_client()
+    for path in ["/status/99999999999999999999", "/status/2147483648", "/shared/abc/projects/99999999999999999999", "/status/-1"]:
+        assert client.get(path).status_code == 404, path
 
 
 def test_sane_input_at_the_limits_still_goes_through(world: World) -> None:

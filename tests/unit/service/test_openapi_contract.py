@@ -317,6 +317,12 @@ def _gate_and_file_reasons() -> set[str]:
     return _reason_codes([*sources, inspect.getsource(services._check_files)])
 
 
+def _short_text_reasons() -> set[str]:
+    """Every reason the short-text gate refuses a message or a review's comment with (reviews/integrity/short_text.py)."""
+    source = (ROOT / "reviews" / "integrity" / "short_text.py").read_text()
+    return _reason_codes([source]) | set(re.findall(r'ReviewRefusal\(\s*"(\w+)"', source))
+
+
 def _sample_reasons() -> set[str]:
     """A calibration sample meets the file checks and its own emptiness rule, never the gate."""
     from reviews.submissions import services
@@ -357,7 +363,7 @@ def _unknown_codes(document: dict[str, Any]) -> list[str]:
     """Codes named in an error answer's description that are neither a STATUS code nor a reason the code gives."""
     from reviews.kernel.errors import STATUS
 
-    known = set(STATUS) | _gate_and_file_reasons() | _sample_reasons()
+    known = set(STATUS) | _gate_and_file_reasons() | _sample_reasons() | _short_text_reasons()
     return [
         f"{method.upper()} {path}: {status} names `{name}`, which is no error code nor rejection reason"
         for method, path, operation in _operations(document)
@@ -373,6 +379,7 @@ def test_the_reason_scan_finds_every_reason() -> None:
     listed |= {"file_empty", "file_type", "file_no_text", "file_too_complex", "too_many_files"}
     assert _gate_and_file_reasons() >= listed
     assert _sample_reasons() >= {"empty", "too_many_files", "file_type", "file_too_complex"}
+    assert _short_text_reasons() >= {"blank", "punctuation_only", "filler", "too_few_words", "score_unexplained", "overall_required"}
     assert _raised_codes("reviews.submissions.services", "submit") >= {"past_due", "attempts_exhausted", "cooldown", "submission_rejected"}
     api_md = (ROOT / "docs" / "api.md").read_text()
     paragraph = api_md[api_md.index("`submission_rejected` carries") :].split("\n\n")[0]
