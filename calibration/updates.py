@@ -59,9 +59,12 @@ def _update_reviewers(p: _Problem, st: _State, sums: tuple[FloatArray, FloatArra
         log_nodes = np.log(tau_idx[sl])[:, None] + spread[:, None] * _GRID[None, :]
         nodes = np.exp(log_nodes)
         joint = _log_lik_nodes(block, st.mu_b, st.eta, nodes) + (log_norm + st.alpha * log_nodes - st.beta * nodes)
-        top = _logsumexp_rows(joint)
-        post = np.exp(joint - top[:, None])
-        ll_effort[sl] = top + np.log(spread * (_GRID[1] - _GRID[0]))
+        # The log-sum-exp over the nodes and the normalised posterior weights from one exp.
+        peak = np.max(joint, axis=1)
+        post = np.exp(joint - peak[:, None])
+        total = post @ np.ones(post.shape[1])
+        post /= total[:, None]
+        ll_effort[sl] = peak + np.log(total) + np.log(spread * (_GRID[1] - _GRID[0]))
         e_tau[sl] = np.einsum("ij,ij->i", post, nodes)
         e_log_tau[sl] = np.einsum("ij,ij->i", post, log_nodes)
         var_tau[sl] = np.einsum("ij,ij,ij->i", post, nodes, nodes)

@@ -35,7 +35,7 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from reviews.kernel.migrate import upgrade
-from tests.conftest import make_app, register_test_signing_key
+from tests.conftest import make_app
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PG_HOST = os.environ.get("FAIRPEER_TEST_PG_HOST", "127.0.0.1")
@@ -153,15 +153,14 @@ def broker_idle(url: str, queue: str = "fairpeer") -> bool:
 
 @pytest.fixture
 def pg_url(pg_admin_url: str) -> Iterator[str]:
-    """A fresh PostgreSQL database with a random name, migrated to head with the tests' signing key registered (as
-    the unit tests' template database has it), dropped after the test."""
+    """A fresh PostgreSQL database with a random name, migrated to head (and empty: the benches' smoke runs need
+    that), dropped after the test."""
     name = f"fairpeer_it_{secrets.token_hex(6)}"
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
     try:
         upgrade(url)
-        register_test_signing_key(url)
         yield url
     finally:
         with psycopg.connect(pg_admin_url, autocommit=True) as conn:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from reviews.allocation.models import COMPLETED, LIVE, Exposure, ReviewClaim
 from reviews.kernel.db import db
 from reviews.submissions.models import LEARNER_WORK, Submission
-from tests.conftest import Caller, build_world
+from tests.conftest import Caller, build_world, register_test_signing_key
 from tests.integration.scenario import author_of
 
 pytestmark = pytest.mark.integration
@@ -25,7 +25,9 @@ ATTEMPTS_PER_LEARNER = 6  # more than the pool can give everyone: the caps must 
 
 
 def test_concurrent_claims_respect_caps_and_never_repeat(pg_url: str, make_web_app: Callable[..., Flask]) -> None:
-    # Background work inline: each review's recalibration runs in the request thread, concurrently with the claims.
+    # Background work inline: each review's recalibration runs in the request thread, concurrently with the claims;
+    # released scores are then issued credentials, signed with the tests' key.
+    register_test_signing_key(pg_url)
     app = make_web_app(pg_url)
     world = build_world(
         app, app.test_client(), n_learners=THREADS, reviews_required=REVIEWS_REQUIRED, reviews_to_give=4, calibration_share=0.0
