@@ -236,6 +236,10 @@ def _points(x: float) -> str:
     return f"{rounded:g} point" + ("" if rounded == 1 else "s")
 
 
+# Below this many grades on a criterion, the words say nothing of a reviewer's consistency.
+FEW_GRADES = 4
+
+
 def explain(stat: ReviewerStat, title: str, max_points: float, *, anchored: bool) -> list[str]:
     """What one reviewer's figures on one criterion mean, in sentences a course team reads.
 
@@ -251,7 +255,10 @@ def explain(stat: ReviewerStat, title: str, max_points: float, *, anchored: bool
     else:
         side = "above" if stat.bias > 0 else "below"
         words.append(f"Grades about {_points(stat.bias)} {side} {reference} on {title}.")
-    if stat.reliability is not None and stat.reliability > 0:
+    if stat.grades is not None and 0 < stat.grades < FEW_GRADES:
+        # On a handful of grades the reliability is mostly the calibration's prior: no claim about this reviewer.
+        words.append(f"Too few grades yet ({stat.grades}) to tell how consistent they are.")
+    elif stat.reliability is not None and stat.reliability > 0:
         spread = 1.0 / stat.reliability**0.5
         share = spread / max_points if max_points else 0.0
         if share <= 0.1:

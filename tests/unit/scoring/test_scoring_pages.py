@@ -242,3 +242,6 @@ def test_explain_in_words() -> None:
     assert "Grades Risks in line with the other reviewers." in calm and "Very consistent" in calm
     below = " ".join(explain(ReviewerStat(bias=-1.0, reliability=None, low_effort=None, weight=None), "Risks", 4.0, anchored=True))
     assert "about 1 point below careful graders" in below
+    # Two grades: the reliability is the prior's, so the words make no claim of consistency either way.
+    few = " ".join(explain(ReviewerStat(bias=0.0, reliability=400.0, low_effort=0.0, weight=1.0, grades=2), "Risks", 4.0, anchored=True))
+    assert "Too few grades yet (2) to tell how consistent they are." in few and "consistent:" not in few
