@@ -6,7 +6,7 @@ import numpy as np
 from scipy import special
 
 from calibration.layout import _BLOCK, _N_LOW_NODES, _Problem, _State
-from calibration.numerics import _gamma_shape, _Group, _log_lik_nodes, _logsumexp_rows
+from calibration.numerics import _gamma_shape, _Group, _log_lik_nodes, _row_max
 from calibration.types import FloatArray
 
 # Quadrature grid (in posterior sds of log tau) for each reviewer's reliability.
@@ -58,9 +58,10 @@ def _update_reviewers(p: _Problem, st: _State, sums: tuple[FloatArray, FloatArra
         spread = 1.0 / np.sqrt(st.alpha + 0.5 * count_idx[sl])
         log_nodes = np.log(tau_idx[sl])[:, None] + spread[:, None] * _GRID[None, :]
         nodes = np.exp(log_nodes)
-        joint = _log_lik_nodes(block, st.mu_b, st.eta, nodes) + (log_norm + st.alpha * log_nodes - st.beta * nodes)
+        inv_nodes = 1.0 / nodes
+        joint = _log_lik_nodes(block, st.mu_b, st.eta, nodes, inv_nodes) + (log_norm + st.alpha * log_nodes - st.beta * nodes)
         # The log-sum-exp over the nodes and the normalised posterior weights from one exp.
-        peak = np.max(joint, axis=1)
+        peak = _row_max(joint)
         post = np.exp(joint - peak[:, None])
         total = post @ np.ones(post.shape[1])
         post /= total[:, None]
@@ -68,13 +69,17 @@ def _update_reviewers(p: _Problem, st: _State, sums: tuple[FloatArray, FloatArra
         e_tau[sl] = np.einsum("ij,ij->i", post, nodes)
         e_log_tau[sl] = np.einsum("ij,ij->i", post, log_nodes)
         var_tau[sl] = np.einsum("ij,ij,ij->i", post, nodes, nodes)
-        tau_h_idx[sl] = 1.0 / np.einsum("ij,ij->i", post, 1.0 / nodes)
+        tau_h_idx[sl] = 1.0 / np.einsum("ij,ij->i", post, inv_nodes)
         if low_ll_all is not None:
             # Low-effort component: grades iid around a personal centre, sd from a hair to the whole range.
             ll = low_ll_all[idx[sl]] + st.low_logw[None, :]
-            ll_low[sl] = _logsumexp_rows(ll)
+            # Its log-sum-exp over the noise scales and each scale's share of it, from one exp.
+            low_peak = _row_max(ll)
+            shares = np.exp(ll - low_peak[:, None])
+            low_total = shares @ np.ones(shares.shape[1])
+            ll_low[sl] = low_peak + np.log(low_total)
             low_idx[sl] = special.expit(log_prior_odds + ll_low[sl] - ll_effort[sl])
-            mass += low_idx[sl] @ np.exp(ll - ll_low[sl, None])
+            mass += (low_idx[sl] / low_total) @ shares
     var_tau = np.maximum(var_tau - e_tau**2, 1e-12 * e_tau**2)
     tau = np.full(p.n_rev, st.alpha / st.beta)
     tau[idx] = e_tau
