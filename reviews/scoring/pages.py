@@ -256,6 +256,7 @@ def reviewers(assignment_id: str) -> Any:
         helpful=helpful,
         ratings=ratings,
         rating_words=helpfulness.RATING_WORDS,
+        few_grades=book.FEW_GRADES,
     )
 
 

@@ -229,6 +229,8 @@ def test_reviewer_view_explains_each_reviewer_in_words(scored: World) -> None:
         assert f'id="reviewer-{learner.id}"' in html
     assert "Grades" in html and "of a typical review" in html and "Their reviews" in html
     assert html.count("<h1") == 1
+    # Two reviews each: every reliability here is mostly the calibration's prior, and the page says so.
+    assert "(mostly the prior: too few grades)" in html and "Too few grades yet (2)" in html
 
 
 def test_explain_in_words() -> None:
