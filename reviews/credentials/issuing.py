@@ -32,7 +32,7 @@ from reviews.integrity.models import IndexedDocument
 from reviews.kernel import audit
 from reviews.kernel.db import utcnow
 from reviews.kernel.words import shortened
-from reviews.records.progress import copy_check_words, is_released_score
+from reviews.records.progress import copy_check_words, released_attempt
 from reviews.scoring.services import scores_json
 from reviews.submissions.models import CANCELLED, LEARNER_WORK, Submission
 
@@ -295,10 +295,7 @@ def _projects(session: Session, assignment: Assignment) -> dict[str, ProjectFact
         by_learner.setdefault(attempt.author_id, []).append(attempt)
     out: dict[str, ProjectFacts | None] = {}
     for learner_id, own in by_learner.items():
-        latest = own[0]
-        shown = next((s for s in own if is_released_score(scores[s.id])), None)
-        if shown is not None and shown is not latest and latest.status == CANCELLED:
-            shown = latest  # the latest attempt was marked as copied: that is what the record shows
+        shown = released_attempt(own, scores)
         if shown is None:
             out[learner_id] = None
             continue

@@ -76,6 +76,6 @@ def verify(**_: Any) -> Any:
     reported as could not be checked (``status_unknown``), never as valid."""
     limit = int(current_app.config["VERIFY_MAX_BYTES"])
     if (request.content_length or 0) > limit:  # refused before it is read
-        verification.parse_body(b" " * (limit + 1), limit)
+        raise verification.too_large(limit)
     body = verification.parse_body(request.get_data(cache=True), limit)
     return verification.verification_json(verification.verify_document(db.session, body))

@@ -46,13 +46,17 @@ def verify_document(session: Session, document: dict[str, Any], now: datetime | 
     )
 
 
+def too_large(max_bytes: int) -> DomainError:
+    return DomainError(
+        "credential_too_large",
+        f"A credential to verify may be at most {max_bytes // 1024} KiB; this one is larger. Send the credential alone.",
+    )
+
+
 def parse_body(raw: bytes, max_bytes: int) -> dict[str, Any]:
     """The JSON object a caller sent to verify; anything else is refused with a specific code."""
     if len(raw) > max_bytes:
-        raise DomainError(
-            "credential_too_large",
-            f"A credential to verify may be at most {max_bytes // 1024} KiB; this one is larger. Send the credential alone.",
-        )
+        raise too_large(max_bytes)
     try:
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):

@@ -36,6 +36,15 @@ def is_released_score(score: dict[str, Any] | None) -> bool:
     return bool(score and score.get("released") and score.get("value") is not None)
 
 
+def released_attempt(attempts: list[Submission], scores: dict[str, dict[str, Any] | None]) -> Submission | None:
+    """The attempt a record and its credential show: the latest of ``attempts`` (one learner's, of one assignment)
+    whose score in ``scores`` (score_json by submission id) is released; an attempt marked as copied counts (its
+    score is a released 0). None when no attempt's score is released: a resubmission does not hide the released
+    work until its own score is released."""
+    released = [s for s in attempts if is_released_score(scores[s.id])]
+    return max(released, key=lambda s: s.attempt) if released else None
+
+
 def previous_score_json(
     session: Session, assignment: Assignment, author_id: str, before_attempt: int, *, for_author: bool
 ) -> dict[str, Any] | None:

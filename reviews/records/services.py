@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 from reviews.accounts.models import User
 from reviews.courses.access import LEARNER, STAFF, require_member, role_in
 from reviews.courses.models import Assignment, Course
+from reviews.courses.services import get_course
 from reviews.credentials.services import current_credentials
 from reviews.integrity.models import IndexedDocument
 from reviews.kernel.db import utcnow
 from reviews.kernel.errors import DomainError, forbidden, not_found
 from reviews.kernel.words import shortened
 from reviews.records.models import ProjectNote, RecordShare
-from reviews.records.progress import copy_check_words, is_released_score
+from reviews.records.progress import copy_check_words, is_released_score, released_attempt
 from reviews.scoring.services import scores_across
 from reviews.submissions.models import CANCELLED, LEARNER_WORK, Submission
 
@@ -31,9 +32,7 @@ MAX_ACTIVE_SHARES = 20
 def visible_record(session: Session, course_id: str, user_id: str, caller: User) -> tuple[Course, User, bool]:
     """(course, learner, is the caller that learner): the learner themself and staff; another learner learns
     nothing (404), a mentor is refused (403). The API and the pages both ask this."""
-    course = session.get(Course, course_id)
-    if course is None:
-        raise not_found("That course")
+    course = get_course(session, course_id)
     role = require_member(course.id, caller, "That course")
     learner = session.get(User, user_id)
     if learner is None or role_in(course.id, learner) != LEARNER or learner.is_admin:
@@ -115,9 +114,7 @@ def load_projects(session: Session, course: Course, learner: User, *, for_learne
     projects = []
     for assignment in assignments:
         tried = own.get(assignment.id, [])
-        shown = tried[-1] if tried else None
-        if shown is not None and shown.status != CANCELLED and not is_released_score(scores[shown.id]):
-            shown = next((s for s in reversed(tried[:-1]) if is_released_score(scores[s.id])), shown)
+        shown = released_attempt(tried, scores) or (tried[-1] if tried else None)
         projects.append(
             Project(
                 assignment,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 import calibration
 from calibration.model import fit_model_full
 from calibration.selection import fit_auto
-from calibration.small_data import SMALL_SUBMISSIONS
+from calibration.small_data import is_small
 from reviews.accounts.models import User
 from reviews.allocation.models import Review
 from reviews.courses.models import Assignment
@@ -92,9 +93,6 @@ def recalibrate(
     rev_idx = np.array([reviewer_index[r.reviewer_id] for r in reviews], dtype=np.int64)
     staff_ids = [sid for sid in index if sid in staff]
     staff_idx = np.array([index[sid] for sid in staff_ids], dtype=np.int64)
-    # Reviewers' earlier assignments in the course (partial pooling); only a small assignment's fit uses them.
-    small = len({r.submission_id for r in reviews} - set(staff_ids)) <= SMALL_SUBMISSIONS
-    priors = earlier_reviewer_priors(session, assignment, reviewer_index) if small else {}
 
     criteria_grades = {
         criterion["key"]: calibration.Grades(
@@ -108,10 +106,13 @@ def recalibrate(
             lo=0.0,
             hi=float(criterion["max_points"]),
             step=1.0,
-            reviewer_prior=priors.get(criterion["key"]),
         )
         for criterion in assignment.criteria
     }
+    # Reviewers' earlier assignments in the course (partial pooling); only a small assignment's fit uses them.
+    if any(is_small(grades) for grades in criteria_grades.values()):
+        priors = earlier_reviewer_priors(session, assignment, reviewer_index)
+        criteria_grades = {key: replace(grades, reviewer_prior=priors.get(key)) for key, grades in criteria_grades.items()}
     criteria_out, chosen, selection, model_fits = fit_assignment(criteria_grades, method)
 
     version = assignment.calibration_version + 1
