@@ -61,9 +61,9 @@ import os
 import random
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -87,7 +87,6 @@ from detection.similarity import (  # noqa: E402
     CODE_SCORING,
     CODE_WEIGHTING,
     CodeScoring,
-    CodeSums,
     CommonWeighting,
     InMemoryIndex,
     candidate_pairs,
@@ -96,8 +95,11 @@ from detection.similarity import (  # noqa: E402
     common_weights,
     compare,
     find_candidates,
+    language_of,
+    maximal_runs,
+    pair_tiles,
     prepare,
-    tiling_sums,
+    sums_of_tiles,
 )
 from detection.text import normalised_hash  # noqa: E402
 from reviews.integrity.index import to_signed  # noqa: E402
@@ -352,36 +354,85 @@ def sweep_pr_auc(collections: Sequence[Collection], scoring: CodeScoring | None 
     return average_precision(np.array(scores), np.array(labels))
 
 
-@dataclass
-class PairSums:
-    sums: CodeSums
-    positive: bool
-
-
-def collection_sums(c: Collection, tile: int) -> list[PairSums]:
-    """The weighted sums of every scored pair with minimum tile ``tile``: the very functions ``compare_all`` runs
-    (same documents, weights and pairs), kept so other note weights cost no new tiling."""
-    docs = [prepare(name, text, c.kinds[name], language=c.languages.get(name, "java")) for name, text in c.texts]
-    weights = collection_weights(docs, frozenset(), CODE_WEIGHTING)
-    return [
-        PairSums(tiling_sums(a, b, tile, excluded=frozenset(), weights=weights), c.positive(a.id, b.id))
-        for a, b in candidate_pairs(docs, frozenset())
-        if c.scored(a.id, b.id)
-    ]
-
-
-def pr_auc_of(sums: Sequence[PairSums], scoring: CodeScoring) -> float:
-    return average_precision(np.array([code_match(p.sums, scoring).score for p in sums]), np.array([p.positive for p in sums]))
-
-
-# The leave-one-out grid: minimum tile and note weight (the score's share of the max is fixed).
-GRID_TILES = (10, 12, 14, 16)
+# The grid every code parameter is chosen on, across all the code sets together (and, for ``leave_one_out``, on
+# all but one). Structure: (minimum match, tile seed, gap between chained tiles); the weighting's IDF power; the
+# notes' weight; the max's share of the score.
+GRID_STRUCTURES = ((12, 12, 0), (16, 16, 0), (16, 6, 8), (20, 6, 8), (24, 6, 8), (28, 6, 8), (28, 6, 12), (32, 6, 8), (36, 6, 8))
+GRID_POWERS = (1.0, 1.5, 2.0, 2.5, 3.0)
 GRID_NOTE_WEIGHTS = (0.5, 1.0, 2.0)
+GRID_MAX_SHARES = (0.0, 0.25)
+
+GridPoint = tuple[int, int, int, float, float, float]  # tile, seed, gap, power, note_weight, max_share
 
 
-def code_sets_report(data: Path, quick: bool) -> dict[str, Any]:
-    """``irplag_sweep``, ``soco_c``, ``emse25`` with the shipped parameters (through the CLI's sweep), and
-    ``leave_one_out``: each set scored with the grid point that maximises the mean PR-AUC of the other sets."""
+def shipped_point() -> GridPoint:
+    s = CODE_SCORING
+    return (s.tile, s.seed or s.tile, s.gap, CODE_WEIGHTING.power, s.note_weight, s.max_share)
+
+
+def set_grid(collections: Sequence[Collection], points: Sequence[GridPoint]) -> dict[GridPoint, float]:
+    """PR-AUC of a set (its collections' scored pairs pooled) at every grid point."""
+    labels, scores = grid_scores(collections, points)
+    return {point: average_precision(values, labels) for point, values in scores.items()}
+
+
+def grid_scores(collections: Sequence[Collection], points: Sequence[GridPoint]) -> tuple[np.ndarray, dict[GridPoint, np.ndarray]]:
+    """The labels of a set's scored pairs and their scores at every grid point, with the very functions
+    ``compare_all`` runs (same documents, languages, pairs, weighting and tiling). The maximal runs of each pair
+    are found once at the smallest seed; the tiles once per structure; the weighted sums once per structure and
+    power."""
+    none: frozenset[int] = frozenset()  # one object: documents keep what they counted for the last one they saw
+    prepared = []
+    for c in collections:
+        docs = [prepare(name, text, c.kinds[name], language=language_of(name, c.languages)) for name, text in c.texts]
+        pairs = [(a, b, c.positive(a.id, b.id)) for a, b in candidate_pairs(docs, none) if c.scored(a.id, b.id)]
+        prepared.append((docs, pairs))
+    labels = np.array([positive for _, pairs in prepared for _, _, positive in pairs])
+    min_seed = min(p[1] for p in points)
+    runs = [[maximal_runs(a.token_ids, b.token_ids, min_seed) for a, b, _ in pairs] for _, pairs in prepared]
+    out: dict[GridPoint, np.ndarray] = {}
+    for structure in sorted({p[:3] for p in points}):
+        tile, seed, gap = structure
+        scoring = CodeScoring(tile=tile, seed=seed, gap=gap)
+        tiles = [
+            [
+                pair_tiles(a, b, scoring, runs=[r for r in pair_runs if r[2] >= seed])
+                for (a, b, _), pair_runs in zip(pairs, set_runs, strict=True)
+            ]
+            for (_, pairs), set_runs in zip(prepared, runs, strict=True)
+        ]
+        for power in sorted({p[3] for p in points if p[:3] == structure}):
+            weighting = replace(CODE_WEIGHTING, power=power)
+            sums = []
+            for (docs, pairs), set_tiles in zip(prepared, tiles, strict=True):
+                weights = collection_weights(docs, none, weighting)
+                sums.extend(sums_of_tiles(a, b, t, excluded=none, weights=weights) for (a, b, _), t in zip(pairs, set_tiles, strict=True))
+            for point in points:
+                if point[:4] == (*structure, power):
+                    scored = CodeScoring(tile=tile, seed=seed, gap=gap, note_weight=point[4], max_share=point[5])
+                    out[point] = np.array([code_match(x, scored).score for x in sums])
+    return labels, out
+
+
+def grid_points() -> list[GridPoint]:
+    points = {
+        (tile, seed, gap, power, note_weight, max_share)
+        for tile, seed, gap in GRID_STRUCTURES
+        for power in GRID_POWERS
+        for note_weight in GRID_NOTE_WEIGHTS
+        for max_share in GRID_MAX_SHARES
+    }
+    return sorted(points | {shipped_point()})
+
+
+def _set_grid_job(job: tuple[str, Path, bool]) -> tuple[str, dict[GridPoint, float]]:
+    """One set's grid, in a worker process (collections hold functions, so each worker reads its own)."""
+    name, data, quick = job
+    return name, set_grid(code_sets(data, quick)[name], grid_points())
+
+
+def code_sets(data: Path, quick: bool) -> dict[str, list[Collection]]:
+    """The code sets, by name: IR-Plag (each case folder a collection), SOCO-C, each emse25 collection."""
     sets: dict[str, list[Collection]] = {
         "irplag": irplag_collections(data, ["case-01"] if quick else None),
         "soco_c": [soco_collection(data)],
@@ -391,32 +442,77 @@ def code_sets_report(data: Path, quick: bool) -> dict[str, Any]:
         emse = [c for c in emse if c.name == "Progpedia19/insert"]
     for c in emse:
         sets[f"emse25/{c.name}"] = [c]
+    return sets
+
+
+def code_sets_report(data: Path, quick: bool, workers: int = 2) -> dict[str, Any]:
+    """``irplag_sweep``, ``soco_c``, ``emse25`` with the shipped parameters (through the CLI's sweep);
+    ``joint_best``: the grid point with the best mean PR-AUC over the data sets (:func:`_objective`);
+    ``leave_one_out``: each set scored with the point that is best on the other data sets."""
+    sets = code_sets(data, quick)
     shipped = {name: round(sweep_pr_auc(cols), 4) for name, cols in sets.items()}
     report: dict[str, Any] = {
         "irplag_sweep": {"pr_auc": shipped["irplag"]},
         "soco_c": {"pr_auc": shipped["soco_c"]},
         "emse25": {name.split("/", 1)[1]: {"pr_auc": v} for name, v in shipped.items() if name.startswith("emse25/")},
-        "code_scoring": {"tile": CODE_SCORING.tile, "note_weight": CODE_SCORING.note_weight, "max_share": CODE_SCORING.max_share},
+        "code_scoring": {
+            "tile": CODE_SCORING.tile,
+            "seed": CODE_SCORING.seed or CODE_SCORING.tile,
+            "gap": CODE_SCORING.gap,
+            "idf_power": CODE_WEIGHTING.power,
+            "note_weight": CODE_SCORING.note_weight,
+            "max_share": CODE_SCORING.max_share,
+        },
     }
     emse_values = [v for name, v in shipped.items() if name.startswith("emse25/")]
     report["emse25"]["mean"] = round(float(np.mean(emse_values)), 4)
     report["emse25"]["min"] = round(float(np.min(emse_values)), 4)
-    grid: dict[tuple[int, float], dict[str, float]] = {}
     if quick:  # no grid: each set's figure with the shipped parameters stands for its leave-one-out one
-        grid[(CODE_SCORING.tile, CODE_SCORING.note_weight)] = dict(shipped)
-    for tile in () if quick else GRID_TILES:
-        sums = {name: [p for c in cols for p in collection_sums(c, tile)] for name, cols in sets.items()}
-        for note_weight in GRID_NOTE_WEIGHTS:
-            scoring = CodeScoring(tile=tile, note_weight=note_weight, max_share=CODE_SCORING.max_share)
-            grid[(tile, note_weight)] = {name: pr_auc_of(s, scoring) for name, s in sums.items()}
+        grid = {shipped_point(): dict(shipped)}
+    else:
+        grid = {}
+        # The largest sets first, so the two processes finish together.
+        by_size = sorted(sets, key=lambda name: -sum(len(c.texts) ** 2 for c in sets[name]))
+        jobs = [(name, data, quick) for name in by_size]
+        with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+            for name, values in pool.map(_set_grid_job, jobs):
+                for point, value in values.items():
+                    grid.setdefault(point, {})[name] = value
     loo: dict[str, float] = {}
-    for name in sets:
-        best = max(grid, key=lambda point: float(np.mean([v for other, v in grid[point].items() if other != name])))
-        loo[name] = round(grid[best][name], 4)
-    joint = max(grid, key=lambda point: float(np.mean(list(grid[point].values()))))
+    groups = _selection_groups(list(sets))
+    for group, members in groups.items():
+        best = max(grid, key=lambda point: _objective(grid[point], groups, leave_out=group))
+        for name in members:
+            loo[name] = round(grid[best][name], 4)
+    joint = max(grid, key=lambda point: _objective(grid[point], groups))
     report["leave_one_out"] = loo
-    report["joint_best"] = {"tile": joint[0], "note_weight": joint[1], **{k: round(v, 4) for k, v in grid[joint].items()}}
+    report["joint_best"] = {
+        "tile": joint[0],
+        "seed": joint[1],
+        "gap": joint[2],
+        "idf_power": joint[3],
+        "note_weight": joint[4],
+        "max_share": joint[5],
+        **{k: round(v, 4) for k, v in grid[joint].items()},
+    }
+    report["shipped_in_grid"] = {k: round(v, 4) for k, v in grid.get(shipped_point(), {}).items()}
     return report
+
+
+def _selection_groups(names: Sequence[str]) -> dict[str, list[str]]:
+    """The data sets a parameter choice is judged on and left out by: IR-Plag, SOCO-C, and each emse25 problem
+    (its collections are one problem's submissions, so leaving one of them out would still tune on the others)."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        key = "emse25/" + name.split("/")[1] if name.startswith("emse25/") else name
+        groups.setdefault(key, []).append(name)
+    return groups
+
+
+def _objective(values: Mapping[str, float], groups: Mapping[str, list[str]], leave_out: str | None = None) -> float:
+    """The mean PR-AUC over the data sets (each emse25 problem counting as one, the mean of its collections),
+    ``leave_out`` left out."""
+    return float(np.mean([np.mean([values[n] for n in members]) for group, members in groups.items() if group != leave_out]))
 
 
 def synthetic_text(rng: random.Random, vocabulary: Sequence[str], cumulative: Sequence[float], n_words: int) -> str:
@@ -900,7 +996,7 @@ def run(
             {
                 "short_answers": short_answers_report(short),
                 "irplag": irplag_report(irplag),
-                **code_sets_report(data, quick),
+                **code_sets_report(data, quick, workers),
                 "junk_gate_p95_ms": round(junk_gate_latency(answers, 20 if quick else 200), 3),
                 # CPU time of this thread only: what the gate costs when the machine is shared and the wall clock is not.
                 "junk_gate_p95_cpu_ms": round(junk_gate_latency(answers, 20 if quick else 200, time.thread_time), 3),

@@ -81,6 +81,10 @@ class Document:
     def token_values(self) -> list[str]:
         return [t.value for t in self.tokens]
 
+    @cached_property
+    def token_ids(self) -> np.ndarray:
+        return _token_ids(self.token_values)
+
     def counted(
         self, name: str, excluded: frozenset[int], weights: Weights | None, compute: Callable[[Document, frozenset[int], Weights | None], T]
     ) -> T:
@@ -143,14 +147,16 @@ class CommonWeighting:
     floor: int = 5
     smooth: bool = False
     max_postings: int = 0
+    power: float = 1.0
 
     def weight(self, df: int, n: int) -> float:
         if self.smooth:
-            # Smooth IDF, ``log(1 + n / df) / log(1 + n)``: 1 for a k-gram of one document, falling steadily
-            # with every document that shares it (no flat region in which a common idiom counts fully).
+            # Smooth IDF, ``(log(1 + n / df) / log(1 + n)) ** power``: 1 for a k-gram of one document, falling
+            # steadily with every document that shares it (no flat region in which a common idiom counts fully);
+            # a higher power makes what a large part of the collection shares count for less still.
             if n <= 1 or df <= 1:
                 return 1.0
-            return math.log1p(n / df) / math.log1p(n)
+            return float((math.log1p(n / df) / math.log1p(n)) ** self.power)
         limit = max(float(self.floor), self.share * n)
         if df <= limit:
             return 1.0
@@ -165,29 +171,40 @@ class CommonWeighting:
         return int(max(self.floor, self.share * max(n, 1)))
 
 
-# The code sweep's weighting of common k-grams: smooth IDF.
-CODE_WEIGHTING = CommonWeighting(smooth=True)
+# The code sweep's weighting of common k-grams: smooth IDF to the power 1.5 (chosen with CODE_SCORING, bench/integrity.py).
+CODE_WEIGHTING = CommonWeighting(smooth=True, power=1.5)
 
 
 @dataclass(frozen=True)
 class CodeScoring:
     """How a pair of programs is scored (chosen on every code set together, bench/integrity.py).
 
-    - ``tile``: the minimum tile of greedy string tiling, in normalised tokens: shorter tiles are chance matches
+    - ``tile``: the least number of normalised tokens a match must cover to count: shorter matches are chance
       between long programs.
+    - ``seed`` and ``gap``: greedy string tiling finds tiles of at least ``seed`` tokens (0: ``tile``); tiles
+      that follow each other in both programs with at most ``gap`` tokens between make one match, so a copy
+      interrupted by inserted or rewritten code still counts (:func:`chained_tiles`).
     - ``note_weight``: each note (a string literal, a word of a literal or comment) counts as this many tokens in
       the same frequency-weighted total as the code's tokens.
     - ``max_share``: the pair's score is ``(1 - max_share) * mean + max_share * max`` of the two containments,
       so a short program is not "contained" in a long one by chance.
     """
 
-    tile: int = 12
+    tile: int = 28
     note_weight: float = 1.0
-    max_share: float = 0.25
+    max_share: float = 0.0
+    seed: int = 6
+    gap: int = 8
 
     def score(self, containment_a: float, containment_b: float) -> float:
         mean = (containment_a + containment_b) / 2
         return (1 - self.max_share) * mean + self.max_share * max(containment_a, containment_b)
+
+    def lengths(self, len_a: int, len_b: int) -> tuple[int, int]:
+        """The minimum match and tile for two programs of these lengths: a program shorter than the minimum can
+        still match as a whole."""
+        tile = max(1, min(self.tile, len_a, len_b))
+        return tile, max(1, min(self.seed or tile, tile))
 
 
 CODE_SCORING = CodeScoring()
@@ -249,7 +266,7 @@ def compare(
     if a.kind != CODE or not tiling:
         return _compare_by_kgrams(a, b, excluded=excluded, weights=weights)
     scoring = scoring or CODE_SCORING
-    return code_match(tiling_sums(a, b, scoring.tile, excluded=excluded, weights=weights), scoring)
+    return code_match(tiling_sums(a, b, scoring, excluded=excluded, weights=weights), scoring)
 
 
 @dataclass(frozen=True)
@@ -347,61 +364,162 @@ def _merge_spans(spans: list[Span]) -> list[Span]:
     return merged
 
 
-def greedy_string_tiling(a: Sequence[str], b: Sequence[str], min_length: int) -> list[tuple[int, int, int]]:
-    """Tiles ``(start in a, start in b, length)``: non-overlapping common runs of at least ``min_length`` tokens,
-    longest first (Wise, 1993). Runs are found on the diagonals of the equality matrix with numpy, then taken
-    greedily; a run that overlaps a tile already taken is cut to its free parts and queued again."""
-    if not a or not b:
+def _token_ids(values: Sequence[str]) -> np.ndarray:
+    """The tokens as integers, the same integer for the same token value in every document of this process."""
+    return np.fromiter((_VOCABULARY.setdefault(v, len(_VOCABULARY)) for v in values), dtype=np.uint64, count=len(values))
+
+
+# Token value -> integer, shared by every document (code token values are few: keywords, operators, kinds).
+_VOCABULARY: dict[str, int] = {}
+_WINDOW_BASE = np.uint64(0x9E3779B97F4A7C15)
+# The most matching windows a pair of programs is tiled from (about 50 MB of working arrays).
+MAX_WINDOW_MATCHES = 1_000_000
+
+
+def _window_hashes(ids: np.ndarray, m: int) -> np.ndarray:
+    """A 64-bit polynomial hash of every run of ``m`` consecutive ids (wrapping arithmetic)."""
+    count = len(ids) - m + 1
+    out = np.zeros(count, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for t in range(m):
+            out = out * _WINDOW_BASE + ids[t : t + count] + np.uint64(1)
+    return out
+
+
+def maximal_runs(ids_a: np.ndarray, ids_b: np.ndarray, min_length: int) -> list[tuple[int, int, int]]:
+    """Every maximal common run of at least ``min_length`` tokens, ``(start in a, start in b, length)``: the
+    diagonals of the equality matrix, found from the matching windows of ``min_length`` tokens (sorted and
+    searched, so two programs sharing little cost little) rather than from the whole matrix."""
+    m = min_length
+    if m < 1 or len(ids_a) < m or len(ids_b) < m:
         return []
-    vocabulary: dict[str, int] = {}
-    ids_a = np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for t in a), dtype=np.int64, count=len(a))
-    ids_b = np.fromiter((vocabulary.get(t, -1) for t in b), dtype=np.int64, count=len(b))
-    equal = ids_a[:, None] == ids_b[None, :]
-    run = np.zeros(equal.shape, dtype=np.int32)
-    run[0] = equal[0]
-    run[:, 0] = equal[:, 0]
-    for i in range(1, len(a)):
-        run[i, 1:] = (run[i - 1, :-1] + 1) * equal[i, 1:]
-    # A run ends where the next diagonal cell does not continue it.
-    continues = np.zeros(equal.shape, dtype=bool)
-    continues[:-1, :-1] = equal[1:, 1:]
-    ends_i, ends_j = np.nonzero((run >= min_length) & ~continues)
-    queue = [(-int(run[i, j]), int(i - run[i, j] + 1), int(j - run[i, j] + 1)) for i, j in zip(ends_i, ends_j, strict=True)]
+    hash_a = _window_hashes(ids_a, m)
+    hash_b = _window_hashes(ids_b, m)
+    order = np.argsort(hash_a, kind="stable")
+    sorted_a = hash_a[order]
+    left = np.searchsorted(sorted_a, hash_b, side="left")
+    counts = np.searchsorted(sorted_a, hash_b, side="right") - left
+    total = int(counts.sum())
+    if total > MAX_WINDOW_MATCHES:
+        # Highly repetitive programs (a statement repeated thousands of times) match every repetition with every
+        # other: keep the least repeated windows, up to the bound, so time and memory stay bounded.
+        by_count = np.argsort(counts, kind="stable")
+        dropped = by_count[np.cumsum(counts[by_count]) > MAX_WINDOW_MATCHES]
+        counts[dropped] = 0
+        total = int(counts.sum())
+    if total == 0:
+        return []
+    js = np.repeat(np.arange(len(hash_b)), counts)
+    offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    is_ = order[np.repeat(left, counts) + offsets]
+    diagonal = is_ - js
+    by_diagonal = np.lexsort((is_, diagonal))
+    is_, js, diagonal = is_[by_diagonal], js[by_diagonal], diagonal[by_diagonal]
+    # A run of matching windows continues while the diagonal is the same and the window starts one later.
+    starts = np.ones(total, dtype=bool)
+    starts[1:] = (diagonal[1:] != diagonal[:-1]) | (is_[1:] != is_[:-1] + 1)
+    first = np.flatnonzero(starts)
+    last = np.append(first[1:], total) - 1
+    runs = []
+    for f, e in zip(first.tolist(), last.tolist(), strict=True):
+        i, j = int(is_[f]), int(js[f])
+        length = int(is_[e]) - i + m
+        if np.array_equal(ids_a[i : i + length], ids_b[j : j + length]):  # a hash collision is not a match
+            runs.append((i, j, length))
+    return runs
+
+
+def take_tiles(runs: Iterable[tuple[int, int, int]], len_a: int, len_b: int, min_length: int) -> list[tuple[int, int, int]]:
+    """Greedy string tiling's selection (Wise, 1993): the longest runs first, none overlapping a tile already
+    taken; a run that overlaps one is cut to its free parts, which are queued again if long enough."""
+    queue = [(-n, i, j) for i, j, n in runs if n >= min_length]
     heapq.heapify(queue)
-    taken_a = np.zeros(len(a), dtype=bool)
-    taken_b = np.zeros(len(b), dtype=bool)
+    # Byte flags: the checks and the cutting into free parts run in C (bytes, ints and split), not per token.
+    taken_a = bytearray(len_a)
+    taken_b = bytearray(len_b)
     tiles: list[tuple[int, int, int]] = []
     while queue:
         negative_length, i, j = heapq.heappop(queue)
         length = -negative_length
-        free = ~taken_a[i : i + length] & ~taken_b[j : j + length]
-        if free.all():
-            taken_a[i : i + length] = True
-            taken_b[j : j + length] = True
+        part_a = taken_a[i : i + length]
+        part_b = taken_b[j : j + length]
+        if 1 not in part_a and 1 not in part_b:
+            taken_a[i : i + length] = b"\x01" * length
+            taken_b[j : j + length] = b"\x01" * length
             tiles.append((i, j, length))
             continue
-        # Requeue the free stretches that are still long enough.
-        start = None
-        for offset, ok in enumerate([*free, False]):
-            if ok and start is None:
-                start = offset
-            elif not ok and start is not None:
-                if offset - start >= min_length:
-                    heapq.heappush(queue, (-(offset - start), i + start, j + start))
-                start = None
+        either = (int.from_bytes(part_a, "big") | int.from_bytes(part_b, "big")).to_bytes(length, "big")
+        offset = 0
+        for free in either.split(b"\x01"):
+            if len(free) >= min_length:
+                heapq.heappush(queue, (-len(free), i + offset, j + offset))
+            offset += len(free) + 1
     return sorted(tiles)
 
 
-def tiling_sums(a: Document, b: Document, tile: int, *, excluded: frozenset[int], weights: Weights | None) -> CodeSums:
-    """Greedy string tiling over the tokens with minimum tile ``tile``; each token counts with the smallest weight
-    of the k-grams covering it, tokens inside template k-grams do not count; and the notes' weighted sums."""
+def greedy_string_tiling(a: Sequence[str], b: Sequence[str], min_length: int) -> list[tuple[int, int, int]]:
+    """Tiles ``(start in a, start in b, length)``: non-overlapping common runs of at least ``min_length`` tokens,
+    longest first (Wise, 1993)."""
+    if not a or not b:
+        return []
+    return take_tiles(maximal_runs(_token_ids(a), _token_ids(b), min_length), len(a), len(b), min_length)
+
+
+def chained_tiles(tiles: Sequence[tuple[int, int, int]], min_total: int, gap: int) -> list[tuple[int, int, int]]:
+    """The tiles that count: those in a chain of tiles, each following the one before in both programs with at
+    most ``gap`` tokens between, whose lengths add up to at least ``min_total``. With ``gap`` 0 and tiles found
+    at ``min_total``, every tile counts. Chaining finds a copy whose statements were interrupted by inserted code
+    (the subsequence match merging of Sağlam et al., 2024) while a short tile on its own stays a chance match."""
+    kept: list[tuple[int, int, int]] = []
+    chain: list[tuple[int, int, int]] = []
+    for tile in sorted(tiles):
+        if chain:
+            i, j, n = chain[-1]
+            gap_a, gap_b = tile[0] - (i + n), tile[1] - (j + n)
+            if not (0 <= gap_a <= gap and 0 <= gap_b <= gap):
+                if sum(t[2] for t in chain) >= min_total:
+                    kept.extend(chain)
+                chain = []
+        chain.append(tile)
+    if chain and sum(t[2] for t in chain) >= min_total:
+        kept.extend(chain)
+    return kept
+
+
+def tiling_sums(
+    a: Document,
+    b: Document,
+    scoring: CodeScoring,
+    *,
+    excluded: frozenset[int],
+    weights: Weights | None,
+    runs: Sequence[tuple[int, int, int]] | None = None,
+) -> CodeSums:
+    """Greedy string tiling over the tokens (:func:`pair_tiles`); each token counts with the smallest weight of the
+    k-grams covering it, tokens inside template k-grams do not count; and the notes' weighted sums."""
+    return sums_of_tiles(a, b, pair_tiles(a, b, scoring, runs=runs), excluded=excluded, weights=weights)
+
+
+def pair_tiles(
+    a: Document, b: Document, scoring: CodeScoring, *, runs: Sequence[tuple[int, int, int]] | None = None
+) -> list[tuple[int, int, int]]:
+    """The tiles that count between two programs: found at ``scoring.seed`` tokens, kept when their chain reaches
+    ``scoring.tile``. ``runs``: the pair's ``maximal_runs`` at a seed no longer than this one, when already found
+    (a benchmark trying several scorings finds them once)."""
+    tile, seed = scoring.lengths(len(a.tokens), len(b.tokens))
+    if runs is None:
+        runs = maximal_runs(a.token_ids, b.token_ids, seed) if a.tokens and b.tokens else []
+    return chained_tiles(take_tiles(runs, len(a.tokens), len(b.tokens), seed), tile, scoring.gap)
+
+
+def sums_of_tiles(
+    a: Document, b: Document, tiles: Sequence[tuple[int, int, int]], *, excluded: frozenset[int], weights: Weights | None
+) -> CodeSums:
+    """The weighted sums of a pair's tokens covered by ``tiles`` and of its notes."""
     weight_a, total_a = a.counted("token_weights", excluded, weights, _token_weights)
     weight_b, total_b = b.counted("token_weights", excluded, weights, _token_weights)
     notes_a, notes_total_a = a.counted("notes", excluded, weights, _counted_notes)
     notes_b, notes_total_b = b.counted("notes", excluded, weights, _counted_notes)
-    # A program shorter than the minimum tile can still match as a whole.
-    tile = max(1, min(tile, len(a.tokens), len(b.tokens)))
-    tiles = greedy_string_tiling(a.token_values, b.token_values, tile) if a.tokens and b.tokens else []
     covered_a = np.zeros(len(a.tokens), dtype=bool)
     covered_b = np.zeros(len(b.tokens), dtype=bool)
     for i, j, n in tiles:
@@ -434,16 +552,18 @@ def _token_weights(doc: Document, excluded: frozenset[int], weights: Weights | N
 
 
 def _per_token_weights(doc: Document, excluded: frozenset[int], weights: Weights | None) -> np.ndarray:
-    out = np.ones(len(doc.tokens))
-    if not excluded and weights is None:
-        return out
+    n = len(doc.tokens)
+    if (not excluded and weights is None) or not doc.kgrams or not n:
+        return np.ones(n)
     k = doc.settings.k
-    for position, h in enumerate(doc.kgrams):
-        w = 0.0 if h in excluded else _weight(weights, h)
-        if w < 1.0:
-            stop = min(position + k, len(out))
-            np.minimum(out[position:stop], w, out=out[position:stop])
-    return out
+    get = (weights or {}).get
+    per_kgram = np.fromiter((0.0 if h in excluded else get(h, 1.0) for h in doc.kgrams), dtype=float, count=len(doc.kgrams))
+    # Token t is covered by the k-grams starting at t - k + 1 .. t: the minimum over a sliding window of k.
+    padded = np.concatenate([np.ones(k - 1), per_kgram, np.ones(k - 1)])
+    covering: np.ndarray = np.lib.stride_tricks.sliding_window_view(padded, k).min(axis=1)
+    if len(covering) >= n:
+        return covering[:n].copy()
+    return np.concatenate([covering, np.ones(n - len(covering))])
 
 
 class FingerprintIndex(ABC):
@@ -590,9 +710,7 @@ def compare_all(
     ``languages`` gives a text's language where its path's extension does not (a folder of files)."""
     kinds = kinds or {}
     languages = languages or {}
-    documents = [
-        prepare(path, text, kinds.get(path, PROSE), language=languages.get(path) or _extension(path)) for path, text in paths_and_texts
-    ]
+    documents = [prepare(path, text, kinds.get(path, PROSE), language=language_of(path, languages)) for path, text in paths_and_texts]
     results: list[PairResult] = []
     for kind in (PROSE, CODE):
         group = [d for d in documents if d.kind == kind]
@@ -638,6 +756,11 @@ def candidate_pairs(group: Sequence[Document], excluded: frozenset[int]) -> list
 # Fingerprints held by more documents than this are not used to look up candidates (their postings are long and
 # a pair sharing only them scores low anyway).
 CANDIDATE_POSTINGS = 200
+
+
+def language_of(path: str, languages: Mapping[str, str]) -> str:
+    """The language a sweep reads a text in: as ``languages`` gives it, else its path's extension."""
+    return languages.get(path) or _extension(path)
 
 
 def _extension(path: str) -> str:

@@ -3,7 +3,7 @@ cases with the matched spans and the provenance (was the later author shown the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import PurePath
@@ -108,7 +108,7 @@ def _weighting(kind: str) -> CommonWeighting:
     fingerprints held by at most CANDIDATE_POSTINGS submissions (an absolute count, not a share: a cluster of
     copies in a small assignment is not mistaken for a common idiom)."""
     base = CODE_WEIGHTING if kind == CODE else CommonWeighting()
-    return CommonWeighting(share=base.share, floor=base.floor, smooth=base.smooth, max_postings=CANDIDATE_POSTINGS)
+    return replace(base, max_postings=CANDIDATE_POSTINGS)
 
 
 def _indexed(document: Document) -> frozenset[int]:

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from detection.fingerprints import CODE
 from detection.folder import similarity_dir
 from detection.similarity import (
+    CodeScoring,
     CommonWeighting,
     InMemoryIndex,
+    chained_tiles,
     common_weights,
     compare,
     compare_all,
     find_candidates,
     greedy_string_tiling,
+    maximal_runs,
     prepare,
     template_hashes,
 )
@@ -144,6 +150,69 @@ def test_greedy_string_tiling_takes_longest_runs_first() -> None:
     assert greedy_string_tiling(a, b, 7) == []
 
 
+def _brute_force_runs(a: list[int], b: list[int], m: int) -> list[tuple[int, int, int]]:
+    runs = []
+    for i in range(len(a)):
+        for j in range(len(b)):
+            if a[i] == b[j] and (i == 0 or j == 0 or a[i - 1] != b[j - 1]):
+                n = 0
+                while i + n < len(a) and j + n < len(b) and a[i + n] == b[j + n]:
+                    n += 1
+                if n >= m:
+                    runs.append((i, j, n))
+    return sorted(runs)
+
+
+def test_maximal_runs_are_every_diagonal_run_of_the_equality_matrix() -> None:
+    rng = random.Random(7)
+    for _ in range(200):
+        alphabet = rng.randint(1, 4)  # small alphabets: many overlapping and repeated runs
+        a = [rng.randrange(alphabet) for _ in range(rng.randint(0, 40))]
+        b = [rng.randrange(alphabet) for _ in range(rng.randint(0, 40))]
+        m = rng.randint(1, 6)
+        found = maximal_runs(np.array(a, dtype=np.uint64), np.array(b, dtype=np.uint64), m)
+        assert sorted(found) == _brute_force_runs(a, b, m), (a, b, m)
+
+
+def test_chained_tiles_bridge_inserted_code_but_leave_chance_matches_out() -> None:
+    # A copy with one inserted token after every 7 of the original's: no common run reaches 12 tokens.
+    original = [f"t{i % 23}" for i in range(84)]
+    copy: list[str] = []
+    for start in range(0, 84, 7):
+        copy += [*original[start : start + 7], "inserted"]
+    assert greedy_string_tiling(original, copy, 12) == []
+    tiles = greedy_string_tiling(original, copy, 6)
+    assert sum(n for _, _, n in chained_tiles(tiles, 12, gap=0)) == 0
+    assert sum(n for _, _, n in chained_tiles(tiles, 12, gap=2)) == 84
+    # Two 7-token matches far apart are two chance matches, not a chain.
+    far = [*original[:7], *(["x"] * 40), *original[7:14]]
+    assert chained_tiles(greedy_string_tiling(original, far, 6), 12, gap=8) == []
+
+
+def test_a_copy_interrupted_by_inserted_statements_counts_when_tiles_chain() -> None:
+    original = """
+    class Grid { int walk(int[][] g, int r, int c) { int total = 0; for (int i = 0; i < r; i++) {
+      for (int j = 0; j < c; j++) { if (g[i][j] > 0) { total += g[i][j]; } else { total -= 1; } } }
+      while (total > 100) { total = total / 2; } return total; } }"""
+    padded = """
+    class Grid { int walk(int[][] g, int r, int c) { int total = 0; int unused = 0; for (int i = 0; i < r; i++) {
+      unused++; for (int j = 0; j < c; j++) { unused++; if (g[i][j] > 0) { unused++; total += g[i][j]; } else {
+      unused++; total -= 1; } } } unused++; while (total > 100) { unused++; total = total / 2; } return total; } }"""
+    a = prepare("a", original, CODE, language="java")
+    b = prepare("b", padded, CODE, language="java")
+    plain = compare(a, b, scoring=CodeScoring(tile=16, gap=0))
+    chained = compare(a, b, scoring=CodeScoring(tile=16, seed=6, gap=8))
+    assert chained.containment_a > 0.9
+    assert chained.containment_a > plain.containment_a + 0.2
+
+
+def test_a_higher_idf_power_counts_what_much_of_the_collection_shares_for_less() -> None:
+    plain, steep = CommonWeighting(smooth=True), CommonWeighting(smooth=True, power=3.0)
+    assert plain.weight(1, 50) == steep.weight(1, 50) == 1.0
+    assert steep.weight(25, 50) < plain.weight(25, 50) ** 2
+    assert steep.weight(5, 50) > steep.weight(25, 50) > steep.weight(50, 50)
+
+
 def test_sweep_pairs_by_score() -> None:
     pairs = compare_all([("a.txt", SOURCE), ("b.txt", "Note. " + SOURCE), ("c.txt", HONEST)])
     assert (pairs[0].a, pairs[0].b) == ("a.txt", "b.txt")
@@ -203,3 +272,61 @@ def test_bench_quick_prints_the_keys() -> None:
     assert set(result["leave_one_out"]) >= {"irplag", "soco_c"}
     assert result["junk_gate_p95_ms"] > 0
     assert result["latency_in_memory"]
+
+
+def test_the_contract_states_the_shipped_code_scoring() -> None:
+    """docs/api.md tells users how a program pair is scored: it must say what the code does."""
+    from detection.similarity import CODE_SCORING, CODE_WEIGHTING
+
+    contract = " ".join((ROOT / "docs" / "api.md").read_text(encoding="utf-8").split())
+    assert CODE_SCORING.max_share == 0.0 and "for source code, their mean" in contract
+    assert f"(log(1 + n/df) / log(1 + n))^{CODE_WEIGHTING.power:g}" in contract
+    assert f"runs of at least {CODE_SCORING.seed} tokens" in contract
+    assert f"at most {CODE_SCORING.gap} tokens between" in contract
+    assert f"covers at least {CODE_SCORING.tile} tokens" in contract
+
+
+def test_the_bench_grid_scores_pairs_as_the_sweep_does() -> None:
+    """The parameters are chosen on the grid's scores: at the shipped point they must be the CLI sweep's, file
+    languages included (C read as C, with its #include lines dropped, not as Java)."""
+    sys.path.insert(0, str(ROOT))
+    from bench.integrity import Collection, grid_scores, shipped_point
+    from detection.folder import sweep
+
+    body = 'int main() { int n = 0; for (int i = 0; i < 10; i++) { n += i * i; } printf("%d\\n", n); return n; }'
+    texts = [
+        ("a.c", "#include <stdio.h>\n#include <stdlib.h>\n" + body),
+        ("b.c", "#include <stdio.h>\n#include <stdlib.h>\n" + body.replace("n", "total")),
+        ("c.c", '#include <stdio.h>\n#include <stdlib.h>\nint main() { puts("hello"); return 0; }'),
+        ("d.java", "class D { public static void main(String[] a) { int s = 0; while (s < 5) { s++; } } }"),
+        ("e.java", "class E { public static void main(String[] a) { int t = 0; while (t < 5) { t++; } } }"),
+    ]
+    kinds = {name: CODE for name, _ in texts}
+    collection = Collection("mixed", texts, kinds, {}, positive=lambda a, b: {a, b} in ({"a.c", "b.c"}, {"d.java", "e.java"}))
+    labels, scores = grid_scores([collection], [shipped_point()])
+    reported = {(p["a"], p["b"]): p["score"] for p in sweep(texts, kinds, {})}
+    names = sorted(name for name, _ in texts)
+    expected = [reported.get((a, b), 0.0) for i, a in enumerate(names) for b in names[i + 1 :]]
+    assert labels.sum() == 2 and expected[0] > 0.5
+    assert np.allclose(scores[shipped_point()], expected, atol=1e-5)
+
+
+def test_tiling_two_long_repetitive_programs_stays_bounded() -> None:
+    """A program of one statement repeated 10,000 times against another: every window matches every other
+    (10^9 pairs); the tiling keeps the least repeated windows up to a bound (dropping the repetitions' matches)
+    and still finds the code they share that is not repeated."""
+    import resource
+
+    from detection.similarity import MAX_WINDOW_MATCHES
+
+    filler = "x = x + 1;\n" * 10_000
+    body = "int solve(int n) { int s = 0; for (int i = 0; i < n; i++) { if (i % 3 == 0) { s += i; } } return s; }\n"
+    a = prepare("a", "class A {\n" + body + "void f() {\n" + filler + "}\n}", CODE, language="java")
+    b = prepare("b", "class B {\n" + body + "void g() {\n" + filler + "}\n}", CODE, language="java")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    runs = maximal_runs(a.token_ids, b.token_ids, 6)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert len(runs) <= MAX_WINDOW_MATCHES
+    assert grown_mb < 400, grown_mb
+    assert (0, 0, 59) in runs  # the class header and solve(), up to the first repeated statement
+    assert compare(a, b).spans[0].as_json() == {"a": [0, 132], "b": [0, 132]}
