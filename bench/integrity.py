@@ -396,7 +396,7 @@ def grid_scores(collections: Sequence[Collection], points: Sequence[GridPoint]) 
         scoring = CodeScoring(tile=tile, seed=seed, gap=gap)
         tiles = [
             [
-                pair_tiles(a, b, scoring, runs=[r for r in pair_runs if r[2] >= seed])
+                pair_tiles(a, b, scoring, runs=pair_runs)  # take_tiles keeps the runs of at least ``seed``
                 for (a, b, _), pair_runs in zip(pairs, set_runs, strict=True)
             ]
             for (_, pairs), set_runs in zip(prepared, runs, strict=True)

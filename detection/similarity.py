@@ -493,11 +493,10 @@ def tiling_sums(
     *,
     excluded: frozenset[int],
     weights: Weights | None,
-    runs: Sequence[tuple[int, int, int]] | None = None,
 ) -> CodeSums:
     """Greedy string tiling over the tokens (:func:`pair_tiles`); each token counts with the smallest weight of the
     k-grams covering it, tokens inside template k-grams do not count; and the notes' weighted sums."""
-    return sums_of_tiles(a, b, pair_tiles(a, b, scoring, runs=runs), excluded=excluded, weights=weights)
+    return sums_of_tiles(a, b, pair_tiles(a, b, scoring), excluded=excluded, weights=weights)
 
 
 def pair_tiles(
